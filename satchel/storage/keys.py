@@ -1,0 +1,40 @@
+"""The object key layout shared by every backend: `{collectionId}/{recordId}/{filename}`.
+
+Keys are only ever built here, from parts that are checked one by one, so no user
+text can make a key that points outside its record's folder.
+"""
+
+from __future__ import annotations
+
+
+def _part(value: str) -> str:
+    # Don't let a part break out of its folder: no separators, no dot names, no control chars.
+    if (
+        not value
+        or value in (".", "..")
+        or "/" in value
+        or "\\" in value
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    ):
+        raise ValueError(f"unsafe storage key part: {value!r}")
+    return value
+
+
+def collection_prefix(collection_id: str) -> str:
+    return f"{_part(collection_id)}/"
+
+
+def record_prefix(collection_id: str, record_id: str) -> str:
+    return f"{_part(collection_id)}/{_part(record_id)}/"
+
+
+def file_key(collection_id: str, record_id: str, filename: str) -> str:
+    return record_prefix(collection_id, record_id) + _part(filename)
+
+
+def thumbs_prefix(collection_id: str, record_id: str, filename: str) -> str:
+    return record_prefix(collection_id, record_id) + f"thumbs_{_part(filename)}/"
+
+
+def thumb_key(collection_id: str, record_id: str, filename: str, size: str) -> str:
+    return thumbs_prefix(collection_id, record_id, filename) + _part(f"{size}_{filename}")
