@@ -1,0 +1,73 @@
+"""Auth collection endpoints: password login, token refresh, and the methods a collection offers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ..core import records, tokens
+from ..core.auth import Auth, auth_with_password
+from ..core.collections import Collection
+from .body import read_body
+from .context import JSONResponse, require_auth, satchel
+from .errors import ApiError, field_error, not_found
+
+BODY_LIMIT = 32 << 20
+
+
+def _auth_collection(request: Request) -> Collection:
+    collection = satchel(request).find_collection(request.path_params["collection"])
+    if collection is None or not collection.is_auth:
+        raise not_found("Missing or invalid auth collection context.")
+    return collection
+
+
+def auth_response(auth: Auth) -> JSONResponse:
+    record = records.export(auth.collection, records.from_row(auth.collection, auth.record), auth, show_email=True)
+    return JSONResponse({"record": record, "token": tokens.new_token(auth.collection, auth.record, "auth")})
+
+
+async def with_password(request: Request) -> JSONResponse:
+    collection = _auth_collection(request)
+    if not collection.data["passwordAuth"]["enabled"]:
+        raise ApiError(403, "The collection is not configured to allow password authentication.")
+    with await read_body(request, BODY_LIMIT) as body:
+        values = body.values
+    errors = {}
+    for key in ("identity", "password"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value:
+            errors[key] = field_error("validation_required", "Cannot be blank.")
+        elif len(value) > 255:
+            errors[key] = field_error("validation_length_too_long", "The length must be no more than 255.", {"max": 255})
+    if errors:
+        raise ApiError(400, "An error occurred while validating the submitted data.", errors)
+    auth = await auth_with_password(
+        satchel(request), collection, values["identity"], values["password"], str(values.get("identityField") or "")
+    )
+    if auth is None:
+        raise ApiError(400, "Failed to authenticate.")
+    return auth_response(auth)
+
+
+async def refresh(request: Request) -> JSONResponse:
+    collection = _auth_collection(request)
+    auth = await require_auth(request)
+    if auth.collection.id != collection.id:
+        raise ApiError(403, f"The request requires auth record from {auth.collection.name} collection.")
+    return auth_response(auth)
+
+
+async def methods(request: Request) -> JSONResponse:
+    collection = _auth_collection(request)
+    password = collection.data["passwordAuth"]
+    return JSONResponse(
+        {
+            "password": {"identityFields": password["identityFields"], "enabled": password["enabled"]},
+            "oauth2": {"providers": [], "enabled": False},
+            "mfa": {"enabled": False, "duration": 0},
+            "otp": {"enabled": False, "duration": 0},
+            "authProviders": [],
+            "usernamePassword": False,
+            "emailPassword": password["enabled"] and "email" in password["identityFields"],
+        }
+    )

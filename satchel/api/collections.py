@@ -1,0 +1,83 @@
+"""`/api/collections`: superusers shape the schema here."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core import schema
+from ..core.collections import new_collection, updated_collection
+from ..storage import keys
+from .body import read_body
+from .context import JSONResponse, require_superuser, satchel
+from .errors import ApiError, bad_request, not_found
+from .listing import paginate
+
+log = logging.getLogger("satchel.collections")
+BODY_LIMIT = 32 << 20
+
+
+async def _body(request: Request) -> dict:
+    data = await read_body(request, BODY_LIMIT)
+    data.close()
+    return data.values
+
+
+def _find(request: Request):
+    found = satchel(request).find_collection(request.path_params["collection"])
+    if found is None:
+        raise not_found()
+    return found
+
+
+async def list_collections(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    items = [c.public() for c in satchel(request).schema.all()]
+    return JSONResponse(paginate(request, items))
+
+
+async def view_collection(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    return JSONResponse(_find(request).public())
+
+
+async def create_collection(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    sat = satchel(request)
+    collection = new_collection(await _body(request), sat.schema)
+    await sat.db.write(schema.create_collection, collection)
+    await sat.refresh()
+    return JSONResponse(collection.public())
+
+
+async def update_collection(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    sat = satchel(request)
+    current = _find(request)
+    collection = updated_collection(current, await _body(request), sat.schema)
+    await sat.db.write(schema.update_collection, current, collection)
+    await sat.refresh()
+    return JSONResponse(collection.public())
+
+
+async def delete_collection(request: Request) -> Response:
+    await require_superuser(request)
+    sat = satchel(request)
+    collection = _find(request)
+    if collection.data.get("system"):
+        raise bad_request("Failed to delete collection due to existing dependency.")
+    for other in sat.schema.all():
+        if other.id != collection.id and any(
+            f["type"] == "relation" and f.get("collectionId") == collection.id for f in other.fields
+        ):
+            raise ApiError(400, "Failed to delete collection due to existing dependency.")
+    await sat.db.write(schema.delete_collection, collection)
+    await sat.refresh()
+    if collection.file_fields():
+        try:
+            await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
+        except Exception:  # noqa: BLE001 - the table is gone; leftover files are orphans
+            log.warning("could not delete the files of collection %s", collection.id, exc_info=True)
+    return Response(status_code=204)

@@ -1,0 +1,57 @@
+"""What every handler needs from a request: the running instance, the caller, a collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.auth import Auth, auth_from_token, token_from_header
+from ..core.collections import Collection
+from ..core.state import Satchel
+from .errors import ApiError, not_found
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def satchel(request: Request) -> Satchel:
+    return request.app.state.satchel
+
+
+async def current_auth(request: Request) -> Auth | None:
+    """The caller from the Authorization header; a bad or expired token makes a guest."""
+    if "auth" not in request.scope.setdefault("satchel", {}):
+        token = token_from_header(request.headers.get("authorization", ""))
+        found = await auth_from_token(satchel(request), token, "auth") if token else None
+        request.scope["satchel"]["auth"] = found
+    return request.scope["satchel"]["auth"]
+
+
+async def require_auth(request: Request) -> Auth:
+    auth = await current_auth(request)
+    if auth is None:
+        raise ApiError(401, "The request requires valid record authorization token.")
+    return auth
+
+
+async def require_superuser(request: Request) -> Auth:
+    auth = await current_auth(request)
+    if auth is None:
+        raise ApiError(401, "The request requires valid record authorization token.")
+    if not auth.is_superuser:
+        raise ApiError(403, "The authorized record is not allowed to perform this action.")
+    return auth
+
+
+def collection_or_404(request: Request, message: str = "Missing collection context.") -> Collection:
+    collection = satchel(request).find_collection(request.path_params["collection"])
+    if collection is None:
+        raise not_found(message)
+    return collection

@@ -1,0 +1,99 @@
+"""The Files API: `GET /api/files/{collection}/{record}/{filename}` and `POST /api/files/token`.
+
+`download` reads like PocketBase's order of checks; each step is a small function.
+The record-membership check comes before any storage access: only a name the
+record holds can ever become a storage key.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core import records, rules, tokens
+from ..core.auth import Auth, auth_from_token
+from ..core.collections import Collection
+from ..core.fields import field_type
+from ..storage import keys
+from ..storage.base import Storage, StorageError
+from ..storage.response import object_response, truthy
+from ..thumbs.spec import thumb_allowed
+from .context import JSONResponse, require_auth, satchel
+from .errors import ApiError, not_found
+
+log = logging.getLogger("satchel.files")
+
+THUMB_TYPES = {"image/png", "image/jpg", "image/jpeg", "image/gif", "image/webp"}
+
+
+async def file_token(request: Request) -> JSONResponse:
+    auth = await require_auth(request)
+    return JSONResponse({"token": tokens.new_token(auth.collection, auth.record, "file")})
+
+
+def owning_field(collection: Collection, values: dict[str, Any], filename: str) -> dict[str, Any] | None:
+    """The first file field, in schema order, whose value holds `filename` exactly."""
+    for field in collection.file_fields():
+        if filename in field_type(field).as_list(values.get(field["name"])):
+            return field
+    return None
+
+
+async def can_download_protected(request: Request, collection: Collection) -> bool:
+    """Only a file token in `?token=` counts here: browsers send no headers for `<img src>`."""
+    token = request.query_params.get("token", "")
+    auth: Auth | None = await auth_from_token(satchel(request), token, "file") if token else None
+    return rules.allows(collection, "viewRule", auth)
+
+
+async def served_object(
+    request: Request, storage: Storage, collection: Collection, record_id: str, field: dict[str, Any], filename: str
+) -> tuple[str, str]:
+    """(key, served name): the thumb when one is asked for, allowed and made, else the original."""
+    original = keys.file_key(collection.id, record_id, filename)
+    thumb = request.query_params.get("thumb", "")
+    if not thumb or not thumb_allowed(thumb, field.get("thumbs") or []):
+        return original, filename
+    info = await storage.stat(original)
+    if info is None:
+        raise not_found()
+    if info.content_type not in THUMB_TYPES:
+        return original, filename
+    thumb_key = keys.thumb_key(collection.id, record_id, filename, thumb)
+    if await satchel(request).thumbs(storage).ensure(original, thumb_key, thumb, info.content_type):
+        return thumb_key, f"{thumb}_{filename}"
+    log.warning("thumb %s of %s failed; serving the original", thumb, original)
+    return original, filename
+
+
+async def download(request: Request) -> Response:
+    sat = satchel(request)
+    # Extra path segments fall through to the static handler; an encoded %2F does not.
+    if request.scope.get("raw_path", b"").split(b"?")[0].count(b"/") != 5:
+        raise not_found("File not found.")
+    collection = sat.find_collection(request.path_params["collection"])
+    if collection is None:
+        raise not_found("Missing or invalid collection context.")
+    record_id, filename = request.path_params["record"], request.path_params["filename"]
+    values = await records.find(sat, collection, record_id) if record_id else None
+    if values is None:
+        raise not_found()
+    field = owning_field(collection, values, filename)
+    if field is None:
+        raise not_found()
+    if field.get("protected") and not await can_download_protected(request, collection):
+        raise not_found()
+    try:
+        storage = sat.storage()
+    except StorageError:
+        raise ApiError(500, "Filesystem initialization failure.") from None
+    key, served_name = await served_object(request, storage, collection, record_id, field, filename)
+    request.scope.setdefault("satchel", {})["embeddable"] = True
+    info = await storage.stat(key)
+    if info is None:
+        raise not_found()
+    download_flag = truthy(request.query_params.get("download", ""))
+    return await object_response(request, storage, key, info, served_name, download_flag)

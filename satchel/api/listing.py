@@ -1,0 +1,52 @@
+"""`page`, `perPage`, `skipTotal` and `fields`: the list parameters every list endpoint shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import bad_request
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 1000
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request() from None
+    return value if value > 0 else default
+
+
+def page_params(request: Request) -> tuple[int, int, bool]:
+    page = _int_param(request, "page", 1)
+    per_page = min(_int_param(request, "perPage", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    skip_total = request.query_params.get("skipTotal", "") in ("1", "t", "T", "TRUE", "true", "True")
+    return page, per_page, skip_total
+
+
+def page_body(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+    pages = -1 if total < 0 else (total + per_page - 1) // per_page
+    return {"items": items, "page": page, "perPage": per_page, "totalItems": total, "totalPages": pages}
+
+
+def paginate(request: Request, items: list[Any]) -> dict[str, Any]:
+    """A page of an in-memory list (collections)."""
+    page, per_page, skip_total = page_params(request)
+    chunk = items[(page - 1) * per_page : page * per_page]
+    return page_body(chunk, page, per_page, -1 if skip_total else len(items))
+
+
+def pick_fields(item: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """Keep only the top-level keys named in `fields` (`*` keeps all)."""
+    if not fields:
+        return item
+    wanted = [f.strip().split(":", 1)[0] for f in fields.split(",") if f.strip()]
+    if "*" in wanted:
+        return item
+    return {k: v for k, v in item.items() if k in wanted}

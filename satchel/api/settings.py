@@ -1,0 +1,87 @@
+"""`/api/settings`: the S3 storage block (secret write-only) and its connection test."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.state import s3_storage
+from ..storage.base import StorageError
+from .body import read_body
+from .context import JSONResponse, require_superuser, satchel
+from .errors import ApiError, field_error
+
+BODY_LIMIT = 32 << 20
+S3_REQUIRED = ("accessKey", "bucket", "endpoint", "region", "secret")
+
+
+def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(settings)
+    for block in (out["s3"], out["backups"]["s3"]):
+        block.pop("secret", None)
+    return out
+
+
+def s3_errors(block: dict[str, Any]) -> dict[str, Any]:
+    if not block.get("enabled"):
+        return {}
+    errors = {key: field_error("validation_required", "Cannot be blank.") for key in S3_REQUIRED if not block.get(key)}
+    endpoint = block.get("endpoint")
+    if endpoint and "endpoint" not in errors and not urlsplit(str(endpoint)).netloc:
+        errors["endpoint"] = field_error("validation_is_url", "Must be a valid URL.")
+    return errors
+
+
+def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        elif key in out:
+            out[key] = value
+    return out
+
+
+async def view_settings(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    return JSONResponse(public_settings(satchel(request).settings))
+
+
+async def update_settings(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    sat = satchel(request)
+    with await read_body(request, BODY_LIMIT) as body:
+        patch = body.values
+    settings = _merge(sat.settings, patch)
+    errors = {}
+    if problems := s3_errors(settings["s3"]):
+        errors["s3"] = problems
+    if problems := s3_errors(settings["backups"]["s3"]):
+        errors["backups"] = {"s3": problems}
+    if errors:
+        raise ApiError(400, "An error occurred while saving the new settings.", errors)
+    await sat.save_settings(settings)
+    return JSONResponse(public_settings(sat.settings))
+
+
+async def test_s3(request: Request) -> Response:
+    await require_superuser(request)
+    sat = satchel(request)
+    with await read_body(request, BODY_LIMIT) as body:
+        target = body.values.get("filesystem")
+    if not target:
+        raise ApiError(400, "Failed to test the S3 filesystem.", {"filesystem": field_error("validation_required", "Cannot be blank.")})
+    if target not in ("storage", "backups"):
+        raise ApiError(400, "Failed to test the S3 filesystem.", {"filesystem": field_error("validation_in_invalid", "Must be a valid value.")})
+    block = sat.settings["s3"] if target == "storage" else sat.settings["backups"]["s3"]
+    if not block.get("enabled"):
+        raise ApiError(400, "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled.")
+    try:
+        await s3_storage(block).test_connection()
+    except StorageError as exc:
+        raise ApiError(400, f"Failed to test the S3 filesystem. Raw error: \n{exc}") from None
+    return Response(status_code=204)

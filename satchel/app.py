@@ -1,0 +1,146 @@
+"""The ASGI app: routes, the headers every response carries, error rendering, start-up."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .api import auth, collections, files, health, records, settings
+from .api.context import JSONResponse
+from .api.errors import ApiError
+from .config import Config
+from .core.state import Satchel
+
+log = logging.getLogger("satchel")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-xss-protection", b"1; mode=block"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+PREFLIGHT_METHODS = b"GET,HEAD,PUT,PATCH,POST,DELETE"
+
+
+class HeadersMiddleware:
+    """PocketBase's global headers and default CORS, as a plain ASGI wrapper (no per-request task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_headers = dict(scope["headers"])
+        origin = request_headers.get(b"origin")
+        if scope["method"] == "OPTIONS" and origin and b"access-control-request-method" in request_headers:
+            await self._preflight(request_headers, send)
+            return
+        scope.setdefault("satchel", {})
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += SECURITY_HEADERS
+                if not scope["satchel"].get("embeddable"):
+                    headers.append((b"x-frame-options", b"SAMEORIGIN"))
+                headers.append((b"vary", b"Origin"))
+                if origin:
+                    headers.append((b"access-control-allow-origin", b"*"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _preflight(self, request_headers: dict[bytes, bytes], send: Send) -> None:
+        headers = [
+            (b"access-control-allow-methods", PREFLIGHT_METHODS),
+            (b"access-control-allow-origin", b"*"),
+            (b"vary", b"Origin"),
+            (b"vary", b"Access-Control-Request-Method"),
+            (b"vary", b"Access-Control-Request-Headers"),
+        ]
+        if b"access-control-request-headers" in request_headers:
+            headers.insert(0, (b"access-control-allow-headers", request_headers[b"access-control-request-headers"]))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        # Unmatched GETs fall through to PocketBase's static file handler.
+        message = "File not found." if request.method in ("GET", "HEAD") and exc.status_code == 404 else "The requested resource wasn't found."
+        return JSONResponse(ApiError(404, message).body(), status_code=404)
+    return JSONResponse(ApiError(exc.status_code, str(exc.detail)).body(), status_code=exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(ApiError(500, "Something went wrong while processing your request.").body(), status_code=500)
+
+
+class SchemaRefresh:
+    """Before each API request, pick up schema and settings changes made by other processes."""
+
+    def __init__(self, app: ASGIApp, sat: Satchel) -> None:
+        self.app, self.sat = app, sat
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.sat.refresh()
+        await self.app(scope, receive, send)
+
+
+ROUTES = [
+    Route("/api/health", health.health, methods=["GET"]),
+    Route("/api/collections", collections.list_collections, methods=["GET"]),
+    Route("/api/collections", collections.create_collection, methods=["POST"]),
+    Route("/api/collections/{collection}", collections.view_collection, methods=["GET"]),
+    Route("/api/collections/{collection}", collections.update_collection, methods=["PATCH"]),
+    Route("/api/collections/{collection}", collections.delete_collection, methods=["DELETE"]),
+    Route("/api/collections/{collection}/auth-with-password", auth.with_password, methods=["POST"]),
+    Route("/api/collections/{collection}/auth-refresh", auth.refresh, methods=["POST"]),
+    Route("/api/collections/{collection}/auth-methods", auth.methods, methods=["GET"]),
+    Route("/api/collections/{collection}/records", records.list_records, methods=["GET"]),
+    Route("/api/collections/{collection}/records", records.create_record, methods=["POST"]),
+    Route("/api/collections/{collection}/records/{id}", records.view_record, methods=["GET"]),
+    Route("/api/collections/{collection}/records/{id}", records.update_record, methods=["PATCH"]),
+    Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
+    Route("/api/files/token", files.file_token, methods=["POST"]),
+    Route("/api/files/{collection}/{record}/{filename}", files.download, methods=["GET", "HEAD"]),
+    Route("/api/settings", settings.view_settings, methods=["GET"]),
+    Route("/api/settings", settings.update_settings, methods=["PATCH"]),
+    Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
+]
+
+
+def create_app(config: Config | None = None) -> Starlette:
+    """Build the app; granian calls this once per worker (configuration comes from the environment)."""
+    sat = Satchel(config or Config.from_env())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        sat.db.dispose()
+
+    sat.init_sync()
+    handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, Exception: server_error}
+    middleware = [Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat)]
+    app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
+    app.state.satchel = sat
+    return app

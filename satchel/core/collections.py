@@ -1,0 +1,254 @@
+"""Collections: their JSON shape, their system fields and the checks on a submitted schema.
+
+A collection is kept as the dict PocketBase prints (secrets included); `Collection`
+wraps it with the look-ups the rest of the code needs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import zlib
+from typing import Any
+
+from ..api.errors import ApiError, bad_request, field_error
+from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .fields import FIELD_TYPES, field_id, field_type
+from .fields.date import now
+from .fields.text import generate
+
+RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
+AUTH_RULES = ("authRule", "manageRule")
+TYPES = ("base", "auth")
+SUPERUSERS = "_superusers"
+_NAME = re.compile(r"^\w+$", re.ASCII)
+
+
+class Collection:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.fields_by_name = {f["name"]: f for f in data["fields"]}
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def is_auth(self) -> bool:
+        return self.data["type"] == "auth"
+
+    @property
+    def is_superusers(self) -> bool:
+        return self.data["name"] == SUPERUSERS
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return self.data["fields"]
+
+    def field(self, name: str) -> dict[str, Any] | None:
+        return self.fields_by_name.get(name)
+
+    def file_fields(self) -> list[dict[str, Any]]:
+        return [f for f in self.fields if f["type"] == "file"]
+
+    def rule(self, name: str) -> str | None:
+        return self.data.get(name)
+
+    def token_option(self, kind: str) -> dict[str, Any]:
+        """`{"duration": N, "secret": S}` for a token kind such as "authToken" or "fileToken"."""
+        return self.data[kind]
+
+    def public(self) -> dict[str, Any]:
+        """The collection as the API shows it: token secrets never leave the server."""
+        out = dict(self.data)
+        for kind in TOKEN_OPTIONS:
+            if kind in out:
+                out[kind] = {"duration": out[kind]["duration"]}
+        return out
+
+
+def collection_id(type_: str, name: str) -> str:
+    return f"pbc_{zlib.crc32((type_ + name).encode())}"
+
+
+def _system_field(type_: str, name: str, **options: Any) -> dict[str, Any]:
+    field = {"name": name, "type": type_, "system": True, **options}
+    return FIELD_TYPES[type_].normalize_options(field)
+
+
+def id_field() -> dict[str, Any]:
+    return _system_field(
+        "text", "id", autogeneratePattern="[a-z0-9]{15}", max=15, min=15,
+        pattern="^[a-z0-9]+$", primaryKey=True, required=True,
+    )
+
+
+def auth_system_fields() -> list[dict[str, Any]]:
+    return [
+        id_field(),
+        _system_field("password", "password", hidden=True, min=8, required=True),
+        _system_field("text", "tokenKey", autogeneratePattern="[a-zA-Z0-9]{50}", hidden=True, max=60, min=30, required=True),
+        _system_field("email", "email", required=True),
+        _system_field("bool", "emailVisibility"),
+        _system_field("bool", "verified"),
+    ]
+
+
+def _auth_indexes(collection_id_: str, name: str) -> list[str]:
+    return [
+        f"CREATE UNIQUE INDEX `idx_tokenKey_{collection_id_}` ON `{name}` (`tokenKey`)",
+        f"CREATE UNIQUE INDEX `idx_email_{collection_id_}` ON `{name}` (`email`) WHERE `email` != ''",
+    ]
+
+
+def _secret() -> str:
+    return generate("[a-zA-Z0-9]{50}")
+
+
+def new_collection(body: dict[str, Any], lookup: Any) -> Collection:
+    """Build and check a collection from a create request body."""
+    type_ = body.get("type") or "base"
+    name = body.get("name") if isinstance(body.get("name"), str) else ""
+    stamp = now()
+    data: dict[str, Any] = {
+        "id": body.get("id") or collection_id(type_, name),
+        **{rule: None for rule in RULES},
+        "name": name,
+        "type": type_,
+        "fields": [],
+        "indexes": [],
+        "created": stamp,
+        "updated": stamp,
+        "system": False,
+    }
+    if type_ == "auth":
+        data.update(copy.deepcopy({"authRule": "", "manageRule": None, **AUTH_DEFAULTS}))
+        for kind in TOKEN_OPTIONS:
+            data[kind]["secret"] = _secret()
+        data["indexes"] = _auth_indexes(data["id"], name)
+    system = auth_system_fields() if type_ == "auth" else [id_field()]
+    return _apply(data, body, system, lookup, is_new=True)
+
+
+def updated_collection(current: Collection, body: dict[str, Any], lookup: Any) -> Collection:
+    """Apply a PATCH body over a collection, keeping its system fields and secrets."""
+    data = copy.deepcopy(current.data)
+    data["updated"] = now()
+    system = [f for f in current.fields if f.get("system")]
+    return _apply(data, body, system, lookup, is_new=False, current=current)
+
+
+def _apply(
+    data: dict[str, Any],
+    body: dict[str, Any],
+    system: list[dict[str, Any]],
+    lookup: Any,
+    is_new: bool,
+    current: Collection | None = None,
+) -> Collection:
+    if "fields" in body and not isinstance(body["fields"], list):
+        raise bad_request("Failed to load the submitted data due to invalid formatting.")
+    for key in ("name", "type") if is_new else ("name",):
+        if key in body:
+            data[key] = body[key]
+    for key in RULES + (AUTH_RULES if data["type"] == "auth" else ()):
+        if key in body:
+            data[key] = body[key]
+    if data["type"] == "auth":
+        _apply_auth_options(data, body)
+    if isinstance(body.get("indexes"), list):
+        data["indexes"] = [i for i in body["indexes"] if isinstance(i, str)]
+    if "fields" in body or is_new:
+        existing = current.fields if current else []
+        data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
+    collection = Collection(data)
+    errors = validate_collection(collection, lookup, current)
+    if errors:
+        raise ApiError(400, "Failed to create collection." if is_new else "Failed to update collection.", errors)
+    return collection
+
+
+def _apply_auth_options(data: dict[str, Any], body: dict[str, Any]) -> None:
+    for key, default in AUTH_DEFAULTS.items():
+        value = body.get(key)
+        if not isinstance(value, dict):
+            continue
+        merged = {**data.get(key, default), **{k: v for k, v in value.items() if k != "secret"}}
+        data[key] = merged
+
+
+def _merge_fields(
+    system: list[dict[str, Any]], existing: list[dict[str, Any]], submitted: list[Any]
+) -> list[dict[str, Any]]:
+    """The new field list: submitted fields matched to old ones by id, then by name."""
+    by_id = {f["id"]: f for f in existing}
+    by_name = {f["name"]: f for f in existing}
+    fields: list[dict[str, Any]] = []
+    for raw in submitted:
+        if not isinstance(raw, dict) or raw.get("type") not in FIELD_TYPES:
+            raise bad_request("Failed to load the submitted data due to invalid formatting.")
+        old = by_id.get(raw.get("id")) or (None if raw.get("id") else by_name.get(raw.get("name")))
+        if old is not None and old["type"] == raw["type"]:
+            raw = {**raw, "id": old["id"]}
+            if old.get("system"):
+                raw = {**old, **{k: v for k, v in raw.items() if k in ("hidden", "presentable", "help")}}
+        field = field_type(raw).normalize_options(raw)
+        fields = [f for f in fields if f["id"] != field["id"] and f["name"] != field["name"]] + [field]
+    ids = {f["id"] for f in fields}
+    missing_system = [f for f in system if f["id"] not in ids]
+    # System fields can't be dropped: the ones left out keep their place at the front.
+    return missing_system + fields
+
+
+def validate_collection(collection: Collection, lookup: Any, current: Collection | None) -> dict[str, Any]:
+    data = collection.data
+    errors: dict[str, Any] = {}
+    name = data["name"]
+    if not name:
+        errors["name"] = field_error("validation_required", "Cannot be blank.")
+    elif not isinstance(name, str) or not _NAME.match(name) or len(name) > 255:
+        errors["name"] = field_error("validation_match_invalid", "Must be in a valid format.")
+    else:
+        other = lookup.find_collection(name)
+        if other is not None and (current is None or other.id != current.id):
+            errors["name"] = field_error("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+    if current is None and data["type"] not in TYPES:
+        errors["type"] = field_error("validation_in_invalid", "Must be a valid value.")
+    for rule in RULES + AUTH_RULES:
+        if rule in data and data[rule] is not None and not isinstance(data[rule], str):
+            errors[rule] = field_error("validation_invalid_rule", "Invalid rule.")
+    field_errors: dict[str, Any] = {}
+    seen: set[str] = set()
+    for index, field in enumerate(collection.fields):
+        problems = _field_errors(field, seen, lookup)
+        if problems:
+            field_errors[str(index)] = problems
+    if field_errors:
+        errors["fields"] = field_errors
+    return errors
+
+
+def _field_errors(field: dict[str, Any], seen: set[str], lookup: Any) -> dict[str, Any]:
+    problems: dict[str, Any] = {}
+    name = field.get("name")
+    if not name:
+        problems["name"] = field_error("validation_required", "Cannot be blank.")
+    elif not isinstance(name, str) or not _NAME.match(name) or len(name) > 255:
+        problems["name"] = field_error("validation_match_invalid", "Must be in a valid format.")
+    elif name.lower() in seen:
+        problems["name"] = field_error("validation_duplicated_field_name", f"Duplicated or invalid field name {name}.", {"fieldName": name})
+    else:
+        seen.add(name.lower())
+    problems.update(field_type(field).validate_options(field, lookup))
+    return problems
+
+
+def field_by_id(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {f["id"]: f for f in fields}
+
+
+__all__ = ["Collection", "collection_id", "field_id", "new_collection", "updated_collection"]

@@ -1,0 +1,72 @@
+"""PocketBase's lenient casts (Go's spf13/cast), shared by the field types."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def to_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip() in ("1", "t", "T", "TRUE", "true", "True")
+    return False
+
+
+def format_number(value: float) -> int | float:
+    """Go prints a whole float64 without a fraction; JSON callers get an int then."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def to_str_list(value: Any) -> list[str]:
+    """A list of unique non-empty strings; a string holding a JSON array is unpacked."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        if "[" in value:
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                return to_str_list(parsed)
+        value = [value]
+    elif not isinstance(value, (list, tuple)):
+        value = [value]
+    out: list[str] = []
+    for item in value:
+        text = to_str(item) if not isinstance(item, str) else item
+        if text and text not in out:
+            out.append(text)
+    return out

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from ...api.errors import field_error
+from .base import FieldType
+from .casting import to_str
+
+DEFAULT_MAX_SIZE = 5 << 20
+
+
+class EditorField(FieldType):
+    name = "editor"
+    defaults = {"convertURLs": False, "maxSize": 0, "required": False}
+
+    def prepare(self, value: Any, field: dict[str, Any]) -> str:
+        return to_str(value)
+
+    def max_size(self, field: dict[str, Any]) -> int:
+        return field.get("maxSize") or DEFAULT_MAX_SIZE
+
+    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+        limit = self.max_size(field)
+        if len(value.encode()) > limit:
+            return field_error("validation_content_size_limit", f"The maximum allowed content size is {limit} bytes.", {"maxSize": limit})
+        return None

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ...api.errors import field_error
+from .base import FieldType
+
+DEFAULT_MAX_SIZE = 1 << 20
+
+
+class JsonField(FieldType):
+    name = "json"
+    defaults = {"maxSize": 0, "required": False}
+    column = "json"
+
+    def prepare(self, value: Any, field: dict[str, Any]) -> Any:
+        # A string holding valid JSON is that JSON (form bodies carry JSON as text).
+        if isinstance(value, str):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+        return value
+
+    def is_blank(self, value: Any) -> bool:
+        return value is None or value == "" or value == [] or value == {}
+
+    def max_size(self, field: dict[str, Any]) -> int:
+        return field.get("maxSize") or DEFAULT_MAX_SIZE
+
+    def validate_value(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+        limit = self.max_size(field)
+        if len(orjson.dumps(value)) > limit:
+            return field_error("validation_json_size_limit", f"The maximum allowed JSON size is {limit} bytes.", {"maxSize": limit})
+        return None
+
+    def to_db(self, value: Any, field: dict[str, Any]) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def from_db(self, value: Any, field: dict[str, Any]) -> Any:
+        if value is None or value == "":
+            return None
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value

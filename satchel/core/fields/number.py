@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...api.errors import field_error
+from .base import FieldType
+from .casting import format_number, to_float
+
+
+class NumberField(FieldType):
+    name = "number"
+    defaults = {"max": None, "min": None, "onlyInt": False, "required": False}
+    column = "number"
+
+    def prepare(self, value: Any, field: dict[str, Any]) -> float:
+        return to_float(value)
+
+    def validate(self, value: float, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+        if not math.isfinite(value):
+            return field_error("validation_not_a_number", "The submitted number is not properly formatted.")
+        return super().validate(value, field, ctx)
+
+    def validate_value(self, value: float, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+        if field.get("onlyInt") and value != int(value):
+            return field_error("validation_only_int_constraint", "Decimal numbers are not allowed.")
+        if field.get("min") is not None and value < field["min"]:
+            return field_error("validation_min_number_constraint", f"Must be larger than {format_number(field['min'])}.", {"min": field["min"]})
+        if field.get("max") is not None and value > field["max"]:
+            return field_error("validation_max_number_constraint", f"Must be less than {format_number(field['max'])}.", {"max": field["max"]})
+        return None
+
+    def to_json(self, value: Any, field: dict[str, Any]) -> int | float:
+        return format_number(float(value or 0))

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from ...api.errors import field_error
+from .base import FieldType
+from .casting import to_str
+from .email import domain_allowed
+
+
+class UrlField(FieldType):
+    name = "url"
+    defaults = {"exceptDomains": [], "onlyDomains": [], "required": False}
+
+    def prepare(self, value: Any, field: dict[str, Any]) -> str:
+        return to_str(value).strip()
+
+    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if not parts or not parts.scheme or not parts.hostname or any(c.isspace() for c in value):
+            return field_error("validation_invalid_url", "Must be a valid url.")
+        if not domain_allowed(parts.hostname, field):
+            return field_error("validation_url_domain_not_allowed", "Url domain is not allowed.")
+        return None

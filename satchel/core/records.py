@@ -1,0 +1,233 @@
+"""Record create, update, delete and export: validation, file changes and one transaction each."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..api.errors import ApiError, bad_request, field_error
+from ..db import store
+from ..storage import keys
+from ..storage.base import StorageError
+from . import record_files
+from .auth import Auth, is_superuser
+from .collections import Collection
+from .fields import field_type
+from .fields.date import now
+from .fields.password import hash_password
+from .fields.text import generate
+from .record_data import apply_body
+from .state import Satchel
+
+log = logging.getLogger("satchel.records")
+
+
+@dataclass
+class Save:
+    """What one create or update will write: values, new file entries, and the old file names."""
+
+    values: dict[str, Any]
+    files: dict[str, list[record_files.Entry]]
+    old_files: dict[str, list[str]]
+    passwords: dict[str, str]
+
+
+def from_row(collection: Collection, row: dict[str, Any]) -> dict[str, Any]:
+    return {f["name"]: field_type(f).from_db(row.get(f["name"]), f) for f in collection.fields}
+
+
+def export(collection: Collection, values: dict[str, Any], auth: Auth | None, show_email: bool = False) -> dict[str, Any]:
+    """The record JSON: hidden fields only for superusers, email only when it may be seen."""
+    superuser = is_superuser(auth)
+    out: dict[str, Any] = {"collectionId": collection.id, "collectionName": collection.name}
+    for field in collection.fields:
+        name = field["name"]
+        if collection.is_auth and name in ("password", "tokenKey"):
+            continue
+        if field.get("hidden") and not superuser:
+            continue
+        out[name] = field_type(field).to_json(values.get(name), field)
+    if collection.is_auth and not (show_email or superuser or values.get("emailVisibility")):
+        if not (auth is not None and auth.collection.id == collection.id and auth.id == values.get("id")):
+            out.pop("email", None)
+    return dict(sorted(out.items()))
+
+
+class _Lookup:
+    """What field validation may ask of the database, inside the validating connection."""
+
+    def __init__(self, sat: Satchel, conn: Connection) -> None:
+        self.sat, self.conn = sat, conn
+
+    def find_collection(self, id_or_name: str) -> Collection | None:
+        return self.sat.find_collection(id_or_name)
+
+    def relations_exist(self, collection_id: str, ids: list[str]) -> bool:
+        target = self.sat.schema.by_id.get(collection_id)
+        if target is None:
+            return False
+        return store.count_ids(self.conn, self.sat.schema.table(target), ids) == len(set(ids))
+
+
+def _prepare(
+    sat: Satchel, collection: Collection, current: dict[str, Any], body: Any, auth: Auth | None, is_new: bool
+) -> Save:
+    values = dict(current)
+    superuser = is_superuser(auth)
+    data = dict(body.values)
+    passwords: dict[str, str] = {}
+    for field in collection.fields:
+        if field["type"] == "password" and field["name"] in data:
+            passwords[field["name"]] = field_type(field).prepare(data.pop(field["name"]), field)
+    apply_body(collection, values, data, superuser)
+    if is_new:
+        if isinstance(data.get("id"), str) and data["id"]:
+            values["id"] = data["id"]
+        else:
+            values["id"] = generate("[a-z0-9]{15}")
+    else:
+        values["id"] = current["id"]
+    files: dict[str, list[record_files.Entry]] = {}
+    old_files: dict[str, list[str]] = {}
+    for field in collection.file_fields():
+        name = field["name"]
+        old = field_type(field).as_list(current.get(name))
+        entries = record_files.resolve(field, old, data, body.files)
+        if entries is not None:
+            files[name] = entries
+            old_files[name] = old
+            values[name] = field_type(field).shape(record_files.names(entries), field)
+    stamp = now()
+    for field in collection.fields:
+        if field["type"] == "autodate" and (is_new and field.get("onCreate") or field.get("onUpdate")):
+            values[field["name"]] = stamp
+    if collection.is_auth and (is_new or passwords.get("password")):
+        values["tokenKey"] = generate("[a-zA-Z0-9]{50}")
+    return Save(values, files, old_files, passwords)
+
+
+def _auth_form_errors(collection: Collection, save: Save, body: dict[str, Any], is_new: bool, superuser: bool) -> dict[str, Any]:
+    """Checks of the auth form that PocketBase runs before any field check (and alone)."""
+    errors: dict[str, Any] = {}
+    if not collection.is_auth:
+        return errors
+    password = save.passwords.get("password", "")
+    confirm = body.get("passwordConfirm")
+    if is_new and not password:
+        errors["password"] = field_error("validation_required", "Cannot be blank.")
+    if password or is_new:
+        if not confirm:
+            errors["passwordConfirm"] = field_error("validation_required", "Cannot be blank.")
+        elif confirm != password:
+            errors["passwordConfirm"] = field_error("validation_values_mismatch", "Values don't match.")
+    return errors
+
+
+def _validate(conn: Connection, sat: Satchel, collection: Collection, save: Save, is_new: bool) -> dict[str, Any]:
+    lookup = _Lookup(sat, conn)
+    errors: dict[str, Any] = {}
+    table = sat.schema.table(collection)
+    for field in collection.fields:
+        name = field["name"]
+        ftype = field_type(field)
+        if field["type"] == "file":
+            if name not in save.files:
+                continue
+            db_row = store.select_record(conn, table, save.values["id"]) if not is_new else None
+            db_names = ftype.as_list(db_row.get(name)) if db_row else []
+            error = record_files.validate(field, save.files[name], db_names)
+        elif field["type"] == "password":
+            plain = save.passwords.get(name, "")
+            if plain:
+                error = ftype.validate_value(plain, field, lookup)
+            else:
+                error = field_error("validation_required", "Cannot be blank.") if field.get("required") and not save.values.get(name) else None
+        elif name == "id":
+            error = ftype.validate(save.values["id"], field, lookup)
+            if error is None and is_new and store.select_record(conn, table, save.values["id"]):
+                error = field_error("validation_pk_invalid", "The record primary key is invalid or already exists.")
+        else:
+            error = ftype.validate(save.values.get(name), field, lookup)
+        if error is None and name == "email" and collection.is_auth and save.values.get("email"):
+            for other in store.select_by(conn, table, "email", save.values["email"], nocase=True):
+                if other["id"] != save.values["id"]:
+                    error = field_error("validation_not_unique", "Value must be unique.")
+        if error is not None:
+            errors[name] = error
+    return errors
+
+
+def _to_row(collection: Collection, values: dict[str, Any]) -> dict[str, Any]:
+    return {f["name"]: field_type(f).to_db(values.get(f["name"]), f) for f in collection.fields}
+
+
+async def save(sat: Satchel, collection: Collection, current: dict[str, Any] | None, body: Any, auth: Auth | None) -> dict[str, Any]:
+    """Create (current is None) or update a record; returns its new values."""
+    is_new = current is None
+    failed = "Failed to create record." if is_new else "Failed to update record."
+    base = {f["name"]: field_type(f).zero(f) for f in collection.fields} if is_new else current
+    plan = _prepare(sat, collection, base, body, auth, is_new)
+    errors = _auth_form_errors(collection, plan, body.values, is_new, is_superuser(auth))
+    if not errors:
+        errors = await sat.db.read(_validate, sat, collection, plan, is_new)
+    if errors:
+        raise ApiError(400, failed, errors)
+    for name, plain in plan.passwords.items():
+        if plain:
+            plan.values[name] = hash_password(plain, collection.field(name).get("cost") or 0)
+    storage = None
+    written: list[str] = []
+    if any(isinstance(e, record_files.NewFile) for entries in plan.files.values() for e in entries):
+        try:
+            storage = sat.storage()
+            for entries in plan.files.values():
+                written += await record_files.store_new(storage, collection, plan.values["id"], entries)
+        except (StorageError, OSError) as exc:
+            log.warning("file upload failed: %s", exc)
+            raise bad_request(failed) from exc
+    table = sat.schema.table(collection)
+    row = _to_row(collection, plan.values)
+    try:
+        if is_new:
+            await sat.db.write(store.insert_record, table, row)
+        else:
+            await sat.db.write(store.update_record, table, plan.values["id"], row)
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("record write failed: %s", exc)
+        if storage is not None:
+            await record_files.delete_keys(storage, written)
+        raise bad_request(failed) from exc
+    await _after_commit(sat, collection, plan)
+    return plan.values
+
+
+async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> None:
+    removed = any(set(old) - set(record_files.names(plan.files[name])) for name, old in plan.old_files.items())
+    if not removed:
+        return
+    try:
+        storage = sat.storage()
+    except StorageError:
+        log.warning("storage unavailable: old files of %s stay as orphans", plan.values["id"])
+        return
+    for name, old in plan.old_files.items():
+        await record_files.delete_removed(storage, collection, plan.values["id"], old, record_files.names(plan.files[name]))
+
+
+async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
+    await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
+    if not collection.file_fields():
+        return
+    try:
+        await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
+    except Exception:  # noqa: BLE001 - the row is gone; leftover files are orphans, not lost data
+        log.warning("could not delete the files of %s/%s", collection.id, record_id, exc_info=True)
+
+
+async def find(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:
+    row = await sat.db.read(store.select_record, sat.schema.table(collection), record_id)
+    return from_row(collection, row) if row else None

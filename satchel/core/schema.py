@@ -1,0 +1,107 @@
+"""The collections every process knows, kept in step with the database.
+
+Each process caches the collections and their Table objects; a counter row in
+`_params` says when another process changed them, and `refresh()` reloads then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..db import store, tables
+from ..db.engine import Database
+from .collections import Collection
+from .fields import field_type
+
+
+def columns(collection: Collection) -> list[tuple[str, str, Any]]:
+    return [
+        (f["name"], field_type(f).column_kind(f), field_type(f).column_default(f))
+        for f in collection.fields
+    ]
+
+
+def table_for(collection: Collection) -> sa.Table:
+    return tables.record_table(collection.name, columns(collection))
+
+
+class Schema:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.version = -1
+        self.by_id: dict[str, Collection] = {}
+        self.by_name: dict[str, Collection] = {}
+        self.tables: dict[str, sa.Table] = {}
+
+    def load_sync(self, conn: Connection) -> None:
+        version = store.schema_version(conn)
+        if version == self.version:
+            return
+        collections = [Collection(data) for data in store.load_collections(conn)]
+        self.by_id = {c.id: c for c in collections}
+        self.by_name = {c.name.lower(): c for c in collections}
+        self.tables = {c.id: table_for(c) for c in collections}
+        self.version = version
+
+    async def refresh(self) -> None:
+        await self.db.read(self.load_sync)
+
+    def find_collection(self, id_or_name: str) -> Collection | None:
+        return self.by_id.get(id_or_name) or self.by_name.get(id_or_name.lower())
+
+    def table(self, collection: Collection) -> sa.Table:
+        return self.tables[collection.id]
+
+    def all(self) -> list[Collection]:
+        return list(self.by_id.values())
+
+
+def create_collection(conn: Connection, collection: Collection) -> None:
+    store.save_collection(conn, collection.data, is_new=True)
+    tables.create_record_table(conn, table_for(collection), collection.data["indexes"])
+
+
+def update_collection(conn: Connection, old: Collection, new: Collection) -> None:
+    """Migrate the collection's table: rename it, then drop, rename and add columns by field id."""
+    if old.name != new.name:
+        tables.rename_table(conn, old.name, new.name)
+        new.data["indexes"] = [i.replace(f"`{old.name}`", f"`{new.name}`") for i in new.data["indexes"]]
+    old_fields = {f["id"]: f for f in old.fields}
+    new_ids = {f["id"] for f in new.fields}
+    for field in old.fields:
+        if field["id"] not in new_ids:
+            tables.drop_column(conn, new.name, field["name"])
+    for field in new.fields:
+        before = old_fields.get(field["id"])
+        kind = field_type(field).column_kind(field)
+        if before is None:
+            tables.add_column(conn, new.name, field["name"], kind, field_type(field).column_default(field))
+            continue
+        if before["name"] != field["name"]:
+            tables.rename_column(conn, new.name, before["name"], field["name"])
+        if field_type(before).column_kind(before) != kind:
+            _convert_column(conn, new, field, kind)
+    if old.data["indexes"] != new.data["indexes"] or old.name != new.name:
+        tables.drop_indexes(conn, new.name)
+        table = table_for(new)
+        for index in new.data["indexes"]:
+            tables.create_index(conn, table, index)
+    store.save_collection(conn, new.data, is_new=False)
+
+
+def _convert_column(conn: Connection, collection: Collection, field: dict[str, Any], kind: str) -> None:
+    """A select/relation/file field crossing maxSelect 1 <-> many changes its column kind."""
+    name, ftype = field["name"], field_type(field)
+    temp = f"{name}__satchel_old"
+    tables.rename_column(conn, collection.name, name, temp)
+    tables.add_column(conn, collection.name, name, kind, ftype.column_default(field))
+    tables.copy_column(conn, collection.name, temp, name, lambda v: ftype.to_db(ftype.prepare(v, field), field))
+    tables.drop_column(conn, collection.name, temp)
+
+
+def delete_collection(conn: Connection, collection: Collection) -> None:
+    tables.drop_record_table(conn, collection.name)
+    store.delete_collection_row(conn, collection.id)

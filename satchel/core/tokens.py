@@ -1,0 +1,51 @@
+"""Auth and file tokens: HS256 JWTs signed with the record's tokenKey plus a per-collection secret.
+
+A token proves nothing until the record it names is loaded and its signature checked
+with that record's key, so changing a password (a new tokenKey) revokes every token.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+SECRET_OPTION = {"auth": "authToken", "file": "fileToken"}
+
+
+def new_token(collection: Any, record: dict[str, Any], kind: str) -> str:
+    option = collection.token_option(SECRET_OPTION[kind])
+    claims: dict[str, Any] = {
+        "collectionId": collection.id,
+        "exp": int(time.time()) + int(option["duration"]),
+        "id": record["id"],
+    }
+    if kind == "auth":
+        claims["refreshable"] = True
+    claims["type"] = kind
+    return jwt.encode(claims, record["tokenKey"] + option["secret"], algorithm="HS256")
+
+
+def unverified_claims(token: str, kind: str) -> dict[str, Any] | None:
+    """The claims, if the token is well formed, unexpired and of the wanted kind (not yet trusted)."""
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": True, "verify_iat": True, "verify_nbf": True}, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    if claims.get("type") != kind:
+        return None
+    if not all(isinstance(claims.get(k), str) and claims.get(k) for k in ("id", "collectionId")):
+        return None
+    return claims
+
+
+def verify(token: str, collection: Any, record: dict[str, Any], kind: str) -> bool:
+    option = collection.token_option(SECRET_OPTION[kind])
+    try:
+        jwt.decode(token, record["tokenKey"] + option["secret"], algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return False
+    return True

@@ -1,0 +1,110 @@
+"""Plain sync SQL helpers for collections, settings and records (Datasette style)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .tables import collections_table, params_table
+
+SCHEMA_VERSION = "schema_version"
+
+
+def load_collections(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(collections_table.c.definition).order_by(collections_table.c.created, collections_table.c.id))
+    return [orjson.loads(row.definition) for row in rows]
+
+
+def save_collection(conn: Connection, data: dict[str, Any], is_new: bool) -> None:
+    values = {
+        "name": data["name"],
+        "type": data["type"],
+        "definition": orjson.dumps(data).decode(),
+        "created": data["created"],
+        "updated": data["updated"],
+    }
+    if is_new:
+        conn.execute(collections_table.insert().values(id=data["id"], **values))
+    else:
+        conn.execute(collections_table.update().where(collections_table.c.id == data["id"]).values(**values))
+    bump_schema_version(conn)
+
+
+def delete_collection_row(conn: Connection, collection_id: str) -> None:
+    conn.execute(collections_table.delete().where(collections_table.c.id == collection_id))
+    bump_schema_version(conn)
+
+
+def get_param(conn: Connection, key: str) -> str | None:
+    return conn.execute(sa.select(params_table.c.value).where(params_table.c.id == key)).scalar()
+
+
+def set_param(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(params_table.update().where(params_table.c.id == key).values(value=value))
+    if updated.rowcount == 0:
+        conn.execute(params_table.insert().values(id=key, value=value))
+
+
+def schema_version(conn: Connection) -> int:
+    return int(get_param(conn, SCHEMA_VERSION) or 0)
+
+
+def bump_schema_version(conn: Connection) -> None:
+    """Every process compares this number with its cached copy of the schema."""
+    set_param(conn, SCHEMA_VERSION, str(schema_version(conn) + 1))
+
+
+def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase: bool = False) -> list[dict[str, Any]]:
+    col = table.c[column]
+    condition = sa.func.lower(col) == str(value).lower() if nocase else col == value
+    return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(2)).mappings()]
+
+
+def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
+
+
+def list_records(
+    conn: Connection,
+    table: sa.Table,
+    order: list[tuple[str, bool]],
+    random: bool,
+    limit: int,
+    offset: int,
+    with_total: bool,
+    where: Any = None,
+) -> tuple[list[dict[str, Any]], int]:
+    query = sa.select(table)
+    if where is not None:
+        query = query.where(where)
+    clauses = [sa.func.random()] if random else []
+    clauses += [table.c[name].desc() if desc else table.c[name].asc() for name, desc in order]
+    rows = conn.execute(query.order_by(*clauses).limit(limit).offset(offset)).mappings()
+    items = [dict(row) for row in rows]
+    total = -1
+    if with_total:
+        count = sa.select(sa.func.count()).select_from(table)
+        if where is not None:
+            count = count.where(where)
+        total = conn.execute(count).scalar_one()
+    return items, total
+
+
+def insert_record(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    conn.execute(table.insert().values(**values))
+
+
+def update_record(conn: Connection, table: sa.Table, record_id: str, values: dict[str, Any]) -> None:
+    conn.execute(table.update().where(table.c.id == record_id).values(**values))
+
+
+def delete_record(conn: Connection, table: sa.Table, record_id: str) -> None:
+    conn.execute(table.delete().where(table.c.id == record_id))

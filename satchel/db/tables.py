@@ -1,0 +1,127 @@
+"""Tables: the system ones, one table per collection, and the DDL that keeps them in step.
+
+Field types only name a column kind ("text", "number", "bool", "json"); this module
+alone turns kinds into SQL types, so no dialect detail leaks above db/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+metadata = sa.MetaData()
+
+collections_table = sa.Table(
+    "_collections",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+)
+
+params_table = sa.Table(
+    "_params",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+_KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolean, "json": sa.Text}
+
+
+def create_system_tables(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+def _column(name: str, kind: str, default: Any, primary_key: bool = False) -> sa.Column:
+    if primary_key:
+        return sa.Column(name, sa.Text, primary_key=True)
+    nullable = kind == "json" and default is None
+    server_default = None if default is None else sa.literal(default, _KINDS[kind]())
+    return sa.Column(name, _KINDS[kind], nullable=nullable, server_default=server_default)
+
+
+def record_table(name: str, columns: list[tuple[str, str, Any]]) -> sa.Table:
+    """A Table object for a collection: `columns` holds (name, kind, default); "id" is the key."""
+    cols = [_column(col, kind, default, primary_key=(col == "id")) for col, kind, default in columns]
+    return sa.Table(name, sa.MetaData(), *cols)
+
+
+def create_record_table(conn: Connection, table: sa.Table, indexes: list[str]) -> None:
+    table.create(conn)
+    for index in indexes:
+        create_index(conn, table, index)
+
+
+def drop_record_table(conn: Connection, name: str) -> None:
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {_quote(conn, name)}"))
+
+
+def rename_table(conn: Connection, old: str, new: str) -> None:
+    conn.execute(sa.text(f"ALTER TABLE {_quote(conn, old)} RENAME TO {_quote(conn, new)}"))
+
+
+def add_column(conn: Connection, table: str, name: str, kind: str, default: Any) -> None:
+    column = _column(name, kind, default)
+    ddl = f"ALTER TABLE {_quote(conn, table)} ADD COLUMN {_quote(conn, name)} {column.type.compile(conn.dialect)}"
+    if column.server_default is not None:
+        literal = sa.literal(default, _KINDS[kind]()).compile(conn, compile_kwargs={"literal_binds": True})
+        ddl += f" DEFAULT {literal}"
+    if not column.nullable:
+        ddl += " NOT NULL"
+    conn.execute(sa.text(ddl))
+
+
+def rename_column(conn: Connection, table: str, old: str, new: str) -> None:
+    conn.execute(sa.text(f"ALTER TABLE {_quote(conn, table)} RENAME COLUMN {_quote(conn, old)} TO {_quote(conn, new)}"))
+
+
+def copy_column(conn: Connection, table: str, source: str, target: str, convert: Callable[[Any], Any]) -> None:
+    """Fill `target` from `source`, row by row, through `convert`."""
+    t = sa.table(table, sa.column("id"), sa.column(source), sa.column(target))
+    for record_id, value in conn.execute(sa.select(t.c.id, t.c[source])).all():
+        conn.execute(t.update().where(t.c.id == record_id).values({target: convert(value)}))
+
+
+def drop_column(conn: Connection, table: str, name: str) -> None:
+    for index in sa.inspect(conn).get_indexes(table):
+        if name in index["column_names"]:
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'])}"))
+    conn.execute(sa.text(f"ALTER TABLE {_quote(conn, table)} DROP COLUMN {_quote(conn, name)}"))
+
+
+_INDEX = re.compile(
+    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\"]?(\w+)[`\"]?\s+ON\s+[`\"]?\w+[`\"]?\s*"
+    r"\(([^)]*)\)\s*(?:WHERE\s+(.+))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def create_index(conn: Connection, table: sa.Table, statement: str) -> None:
+    """Create an index written in PocketBase's (SQLite) syntax, on whichever database we have."""
+    m = _INDEX.match(statement)
+    if not m:
+        raise ValueError(f"unsupported index: {statement}")
+    unique, name, cols, where = m.groups()
+    columns = [table.c[c.strip().strip("`\"").split()[0]] for c in cols.split(",")]
+    condition = None
+    if where:
+        condition = sa.text(where.replace("`", '"').replace("!= ''", "<> ''"))
+    index = sa.Index(name, *columns, unique=bool(unique), sqlite_where=condition, postgresql_where=condition)
+    index.create(conn, checkfirst=True)
+
+
+def drop_indexes(conn: Connection, table: str) -> None:
+    for index in sa.inspect(conn).get_indexes(table):
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'])}"))
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)

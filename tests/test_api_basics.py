@@ -1,0 +1,57 @@
+"""Health, the global headers, CORS, and the error bodies of unknown routes."""
+
+from __future__ import annotations
+
+
+def test_health_answers_like_pocketbase(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.content == b'{"message":"API is healthy.","code":200,"data":{}}'
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_every_response_carries_the_security_headers(client):
+    response = client.get("/api/health")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-xss-protection"] == "1; mode=block"
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert response.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_request_with_an_origin_gets_cors_allow_all(client):
+    response = client.get("/api/health", headers={"Origin": "http://app.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_preflight_answers_204_with_the_allowed_methods(client):
+    response = client.options(
+        "/api/health",
+        headers={
+            "Origin": "http://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-methods"] == "GET,HEAD,PUT,PATCH,POST,DELETE"
+    assert response.headers["access-control-allow-headers"] == "authorization,content-type"
+
+
+def test_unknown_get_route_is_file_not_found(client):
+    response = client.get("/api/nope")
+    assert response.status_code == 404
+    assert response.json() == {"data": {}, "message": "File not found.", "status": 404}
+
+
+def test_unknown_post_route_is_resource_not_found(client):
+    response = client.post("/api/nope")
+    assert response.status_code == 404
+    assert response.json() == {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
+
+
+def test_wrong_method_on_a_known_route_is_resource_not_found(client):
+    response = client.put("/api/health")
+    assert response.status_code == 404
+    assert response.json()["message"] == "The requested resource wasn't found."
