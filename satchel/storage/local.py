@@ -1,0 +1,227 @@
+"""Local disk backend, byte-compatible with PocketBase's `pb_data/storage`.
+
+Each object is a plain file at `{root}/{key}` with a JSON `.attrs` sidecar next to it,
+written the way PocketBase's fileblob driver writes it, so Satchel can serve a
+PocketBase data dir and the other way round. Writes go to `{final}.{hex ns}.tmp` in the
+same folder and are renamed into place, so readers never see half an object.
+
+Stat and delete are a few syscalls and run inline; anything that moves file bodies
+runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import stat as stat_mode
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+
+import anyio
+import anyio.to_thread
+
+from .base import ObjectInfo, Storage, StorageError, StorageInitError
+
+ATTRS_EXT = ".attrs"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+CHUNK_SIZE = 256 * 1024
+_TEMP_TRIES = 10_000
+
+
+def encode_attrs(content_type: str, metadata: dict[str, str] | None, md5: bytes) -> bytes:
+    """The `.attrs` sidecar exactly as PocketBase 0.40 writes it.
+
+    Compact JSON in this key order, UTF-8 kept raw, no HTML escaping, no final newline
+    (checked byte for byte against the 0.40.6 binary).
+    """
+    attrs = {
+        "user.cache_control": "",
+        "user.content_disposition": "",
+        "user.content_encoding": "",
+        "user.content_language": "",
+        "user.content_type": content_type,
+        "user.metadata": dict(
+            sorted((metadata or {}).items())
+        ),  # 0.40 writes {} for thumbs, not null
+        "md5": base64.b64encode(md5).decode("ascii"),
+    }
+    return json.dumps(attrs, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_attrs(raw: bytes) -> tuple[str, dict[str, str]]:
+    """The content type and metadata from a sidecar's bytes."""
+    try:
+        attrs = json.loads(raw)
+        content_type = attrs.get("user.content_type") or DEFAULT_CONTENT_TYPE
+        metadata = attrs.get("user.metadata") or {}
+    except (ValueError, AttributeError) as exc:
+        raise StorageError(f"unreadable {ATTRS_EXT} sidecar: {exc}") from exc
+    return content_type, {str(k): str(v) for k, v in metadata.items()}
+
+
+@contextmanager
+def _os_errors(key: str) -> Iterator[None]:
+    """Turn an OSError into StorageError, naming the key."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(f"{key}: {exc}") from exc
+
+
+def _create_temp(path: str) -> tuple[str, int]:
+    """Exclusively create `{path}.{hex ns}.tmp` with mode 0666 (umask applies)."""
+    for _ in range(_TEMP_TRIES):
+        name = f"{path}.{time.time_ns():x}.tmp"
+        try:
+            return name, os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temp file for {path}")
+
+
+def _write_atomic(
+    path: str, chunks: Iterable[bytes], before_rename: Callable[[bytes], None] | None = None
+) -> None:
+    """Write chunks to a temp file, call `before_rename(md5)`, then rename over `path`."""
+    tmp, fd = _create_temp(path)
+    try:
+        md5 = hashlib.md5()
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+                md5.update(chunk)
+        if before_rename:
+            before_rename(md5.digest())
+        os.replace(tmp, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.remove(tmp)
+
+
+def _file_chunks(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_SIZE):
+            yield chunk
+
+
+class LocalStorage(Storage):
+    """Objects under `root` (normally `{dataDir}/storage`), laid out like PocketBase."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._ensure_root()
+
+    def _ensure_root(self) -> None:
+        """Create a missing root, as PocketBase does on every use; StorageInitError if it cannot."""
+        if os.path.isdir(self.root):
+            return
+        try:
+            os.makedirs(self.root, 0o777, exist_ok=True)
+        except OSError as exc:
+            raise StorageInitError(f"cannot create storage root {self.root}: {exc}") from exc
+
+    def _path(self, key: str) -> str:
+        """The absolute path of `key`, refusing sidecar names and anything outside the root."""
+        self._ensure_root()
+        if key.endswith(ATTRS_EXT):
+            raise StorageError(f"file extension {ATTRS_EXT!r} is reserved")
+        path = os.path.normpath(os.path.join(self.root, key))
+        # Keys come from storage.keys and are already safe; check again so that a bug
+        # anywhere else can never make us read, write or delete outside the root.
+        if not path.startswith(self.root + os.sep):
+            raise StorageError(f"key escapes the storage root: {key!r}")
+        return path
+
+    def local_path(self, key: str) -> str | None:
+        return self._path(key)
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        with _os_errors(key):
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            if not stat_mode.S_ISREG(st.st_mode):
+                return None
+            try:
+                with open(path + ATTRS_EXT, "rb") as f:
+                    content_type, metadata = decode_attrs(f.read())
+            except FileNotFoundError:
+                content_type, metadata = DEFAULT_CONTENT_TYPE, {}
+        return ObjectInfo(st.st_size, st.st_mtime, content_type, metadata)
+
+    async def put_file(
+        self, key: str, path: str, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        await anyio.to_thread.run_sync(self._put, key, _file_chunks(path), content_type, metadata)
+
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        await anyio.to_thread.run_sync(self._put, key, [data], content_type, metadata)
+
+    def _put(
+        self, key: str, chunks: Iterable[bytes], content_type: str, metadata: dict[str, str] | None
+    ) -> None:
+        """Write the body, then its sidecar, then rename the body into place, like PocketBase."""
+        path = self._path(key)
+
+        def write_attrs(md5: bytes) -> None:
+            attrs = encode_attrs(content_type, metadata, md5)
+            _write_atomic(path + ATTRS_EXT, [attrs])
+
+        with _os_errors(key):
+            os.makedirs(os.path.dirname(path), 0o777, exist_ok=True)
+            _write_atomic(path, chunks, write_attrs)
+
+    async def iter_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+        path = self._path(key)
+        with _os_errors(key):
+            f = await anyio.open_file(path, "rb")
+        try:
+            await f.seek(start)
+            while length > 0:
+                with _os_errors(key):
+                    chunk = await f.read(min(CHUNK_SIZE, length))
+                if not chunk:
+                    break
+                length -= len(chunk)
+                yield chunk
+        finally:
+            with anyio.CancelScope(shield=True):
+                await f.aclose()
+
+    async def download_to(self, key: str, path: str) -> None:
+        source = self._path(key)
+        with _os_errors(key):
+            await anyio.to_thread.run_sync(shutil.copyfile, source, path)
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+        with _os_errors(key):
+            for name in (path, path + ATTRS_EXT):
+                with suppress(FileNotFoundError):
+                    os.remove(name)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        if not prefix.endswith("/"):
+            raise ValueError(f"prefix must end with '/': {prefix!r}")
+        folder = self._path(prefix.rstrip("/"))
+        with _os_errors(prefix):
+            await anyio.to_thread.run_sync(_remove_tree, folder)
+
+
+def _remove_tree(folder: str) -> None:
+    """Remove every file under `folder`, then each folder left empty (deepest first)."""
+    for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
+        for name in filenames:
+            with suppress(FileNotFoundError):
+                os.remove(os.path.join(dirpath, name))
+        # A concurrent upload may have just created a file here; keep the folder then.
+        with suppress(OSError):
+            os.rmdir(dirpath)
