@@ -50,7 +50,8 @@ class HeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += SECURITY_HEADERS
+                present = {name for name, _ in headers}
+                headers += [header for header in SECURITY_HEADERS if header[0] not in present]
                 if not scope["satchel"].get("embeddable"):
                     headers.append((b"x-frame-options", b"SAMEORIGIN"))
                 headers.append((b"vary", b"Origin"))

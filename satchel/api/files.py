@@ -18,7 +18,7 @@ from ..core.auth import Auth, auth_from_token
 from ..core.collections import Collection
 from ..core.fields import field_type
 from ..storage import keys
-from ..storage.base import Storage, StorageError
+from ..storage.base import Storage, StorageError, StorageInitError
 from ..storage.response import object_response, truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
@@ -88,11 +88,13 @@ async def download(request: Request) -> Response:
         raise not_found()
     try:
         storage = sat.storage()
-    except StorageError:
+        key, served_name = await served_object(request, storage, collection, record_id, field, filename)
+        info = await storage.stat(key)
+    except StorageInitError:
         raise ApiError(500, "Filesystem initialization failure.") from None
-    key, served_name = await served_object(request, storage, collection, record_id, field, filename)
+    except StorageError:
+        raise not_found() from None
     request.scope.setdefault("satchel", {})["embeddable"] = True
-    info = await storage.stat(key)
     if info is None:
         raise not_found()
     download_flag = truthy(request.query_params.get("download", ""))

@@ -131,15 +131,15 @@ def _validate(conn: Connection, sat: Satchel, collection: Collection, save: Save
     lookup = _Lookup(sat, conn)
     errors: dict[str, Any] = {}
     table = sat.schema.table(collection)
+    # The latest stored names: only these may be kept by name (no pointing at other objects).
+    db_row = None if is_new or not collection.file_fields() else store.select_record(conn, table, save.values["id"])
     for field in collection.fields:
         name = field["name"]
         ftype = field_type(field)
         if field["type"] == "file":
-            if name not in save.files:
-                continue
-            db_row = store.select_record(conn, table, save.values["id"]) if not is_new else None
             db_names = ftype.as_list(db_row.get(name)) if db_row else []
-            error = record_files.validate(field, save.files[name], db_names)
+            entries = save.files.get(name, ftype.as_list(save.values.get(name)))
+            error = record_files.validate(field, entries, db_names)
         elif field["type"] == "password":
             plain = save.passwords.get(name, "")
             if plain:
@@ -186,7 +186,7 @@ async def save(sat: Satchel, collection: Collection, current: dict[str, Any] | N
             storage = sat.storage()
             for entries in plan.files.values():
                 written += await record_files.store_new(storage, collection, plan.values["id"], entries)
-        except (StorageError, OSError) as exc:
+        except (StorageError, OSError, ValueError) as exc:  # ValueError: metadata a storage refuses
             log.warning("file upload failed: %s", exc)
             raise bad_request(failed) from exc
     table = sat.schema.table(collection)

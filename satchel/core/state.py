@@ -42,7 +42,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
-        os.makedirs(config.data_dir, exist_ok=True)
+        os.makedirs(config.tmp_dir, exist_ok=True)
         self.db = Database(config.database_url)
         self.schema = Schema(self.db)
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
