@@ -1,0 +1,100 @@
+"""Make thumbs on first request, once, off the event loop (PocketBase's `fileApi.createThumb`).
+
+Concurrent requests for one thumb share one generation; a fixed number of slots bounds how
+many run at once, and a request that waits longer than `max_wait` for a slot gives up.
+Any failure only means "serve the original", so `ensure` answers with a bool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from ..storage.base import Storage, StorageError
+from .generate import ThumbError, make_thumb
+from .spec import parse_thumb
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = (os.cpu_count() or 1) + 2  # PocketBase's PB_THUMBS_MAX_WORKERS default
+DEFAULT_MAX_WAIT = 60.0  # seconds, PocketBase's PB_THUMBS_MAX_WAIT default
+
+
+class Thumbs:
+    """Creates missing thumbs in `storage`, at most `max_workers` at a time."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        max_workers: int = DEFAULT_WORKERS,
+        max_pixels: int = 100_000_000,
+        max_wait: float = DEFAULT_MAX_WAIT,
+    ) -> None:
+        self.storage = storage
+        self.max_pixels = max_pixels
+        self.max_wait = max_wait
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
+        self._slots = asyncio.Semaphore(max_workers)
+        self._pending: dict[str, asyncio.Task[bool]] = {}
+
+    async def ensure(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> bool:
+        """True when the thumb exists or was made now; False means serve the original."""
+        try:
+            if await self.storage.stat(thumb_key) is not None:
+                return True
+        except Exception as exc:
+            log.warning("thumb %s: cannot check the storage: %s", thumb_key, exc)
+            return False
+        task = self._pending.get(thumb_key)
+        if task is None:
+            task = asyncio.ensure_future(self._create(original_key, thumb_key, size, stored_type))
+            self._pending[thumb_key] = task
+            task.add_done_callback(lambda done: self._forget(thumb_key, done))
+        # Shielded: one caller going away must not cancel the generation others wait for.
+        return await asyncio.shield(task)
+
+    def _forget(self, thumb_key: str, task: asyncio.Task[bool]) -> None:
+        if self._pending.get(thumb_key) is task:
+            del self._pending[thumb_key]
+
+    async def _create(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> bool:
+        """Generate and store one thumb; never raises."""
+        try:
+            thumb = parse_thumb(size)
+            async with asyncio.timeout(self.max_wait):
+                await self._slots.acquire()
+            try:
+                async with self._local_file(original_key) as path:
+                    data, content_type = await asyncio.get_running_loop().run_in_executor(
+                        self._pool, make_thumb, path, thumb, stored_type, self.max_pixels
+                    )
+                await self.storage.put_bytes(thumb_key, data, content_type)
+            finally:
+                self._slots.release()
+        except (ThumbError, StorageError, ValueError, TimeoutError, OSError) as exc:
+            log.warning("thumb %s not made: %s", thumb_key, exc)
+            return False
+        except Exception:
+            log.exception("thumb %s not made", thumb_key)
+            return False
+        return True
+
+    @asynccontextmanager
+    async def _local_file(self, key: str) -> AsyncIterator[str]:
+        """A path to the object's bytes on this machine: its own file, or a temp copy."""
+        path = self.storage.local_path(key)
+        if path is not None:
+            yield path
+            return
+        fd, temp = tempfile.mkstemp(prefix="satchel-thumb-")
+        os.close(fd)
+        try:
+            await self.storage.download_to(key, temp)
+            yield temp
+        finally:
+            os.unlink(temp)

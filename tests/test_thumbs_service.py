@@ -1,0 +1,189 @@
+"""`Thumbs.ensure`: one generation per thumb, bounded workers, False (and nothing written) on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from satchel.storage.base import Storage
+from satchel.storage.local import LocalStorage
+from satchel.storage.memory import MemoryStorage
+from satchel.thumbs import service
+from satchel.thumbs.service import Thumbs
+
+pytestmark = pytest.mark.anyio
+
+ORIGINAL = "pbc_1/abcdefghijklmno/photo_0123456789.png"
+THUMB = "pbc_1/abcdefghijklmno/thumbs_photo_0123456789.png/50x50_photo_0123456789.png"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["memory", "local"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "memory":
+        return MemoryStorage()
+    return LocalStorage(str(tmp_path / "storage"))
+
+
+@pytest.fixture
+def generations(monkeypatch) -> list[str]:
+    """Count make_thumb calls; each one is slow enough for concurrent requests to overlap."""
+    calls: list[str] = []
+    make_thumb = service.make_thumb
+
+    def counting(path, size, stored_type, max_pixels):
+        calls.append(path)
+        time.sleep(0.1)
+        return make_thumb(path, size, stored_type, max_pixels)
+
+    monkeypatch.setattr(service, "make_thumb", counting)
+    return calls
+
+
+def png_bytes(size: tuple[int, int] = (120, 80)) -> bytes:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def stored(storage: Storage, key: str) -> bytes:
+    info = await storage.stat(key)
+    assert info is not None
+    return b"".join([chunk async for chunk in storage.iter_range(key, 0, info.size)])
+
+
+async def test_ensure_makes_the_thumb_and_stores_it_with_its_type(storage: Storage) -> None:
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    assert await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    info = await storage.stat(THUMB)
+    assert info is not None and info.content_type == "image/png"
+    assert Image.open(io.BytesIO(await stored(storage, THUMB))).size == (50, 50)
+
+
+async def test_concurrent_requests_for_one_thumb_share_one_generation(storage: Storage, generations) -> None:
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    thumbs = Thumbs(storage, 4, 10**8, 5)
+    results = await asyncio.gather(*[thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png") for _ in range(8)])
+    assert results == [True] * 8
+    assert len(generations) == 1
+
+
+async def test_distinct_sizes_are_generated_separately(storage: Storage, generations) -> None:
+    # PocketBase's TestConcurrentThumbsGeneration: 4 requests, 3 sizes, one of them twice.
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    thumbs = Thumbs(storage, 4, 10**8, 5)
+    sizes = ["100x100", "50x50", "20x0", "50x50"]
+    keys = [THUMB.replace("50x50_", f"{size}_") for size in sizes]
+    results = await asyncio.gather(*[thumbs.ensure(ORIGINAL, k, s, "image/png") for k, s in zip(keys, sizes)])
+    assert results == [True] * 4
+    assert len(generations) == 3
+    for key in set(keys):
+        assert await storage.stat(key) is not None
+
+
+async def test_an_existing_thumb_is_not_generated_again(storage: Storage, generations) -> None:
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    await storage.put_bytes(THUMB, b"already here", "image/png")
+    assert await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    assert generations == []
+    assert await stored(storage, THUMB) == b"already here"
+
+
+@pytest.mark.parametrize(
+    ("original", "size"),
+    [(b"\x89PNG\r\n\x1a\n not really", "50x50"), (png_bytes(), "0x0"), (png_bytes(), "garbage")],
+)
+async def test_failure_returns_false_and_writes_nothing(storage: Storage, original: bytes, size: str) -> None:
+    await storage.put_bytes(ORIGINAL, original, "image/png")
+    assert not await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, size, "image/png")
+    assert await storage.stat(THUMB) is None
+
+
+async def test_a_missing_original_returns_false(storage: Storage) -> None:
+    assert not await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    assert await storage.stat(THUMB) is None
+
+
+async def test_a_failed_generation_is_retried_on_the_next_request(storage: Storage) -> None:
+    thumbs = Thumbs(storage, 2, 10**8, 5)
+    await storage.put_bytes(ORIGINAL, b"not an image", "image/png")
+    assert not await thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    assert await thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png")
+
+
+async def test_the_pixel_limit_is_passed_to_generation(storage: Storage) -> None:
+    await storage.put_bytes(ORIGINAL, png_bytes((120, 80)), "image/png")
+    assert not await Thumbs(storage, 2, 120 * 80 - 1, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+
+
+async def test_waiting_longer_than_max_wait_for_a_worker_gives_up(storage: Storage, monkeypatch) -> None:
+    release = threading.Event()
+    make_thumb = service.make_thumb
+
+    def blocked(path, size, stored_type, max_pixels):
+        release.wait(5)
+        return make_thumb(path, size, stored_type, max_pixels)
+
+    monkeypatch.setattr(service, "make_thumb", blocked)
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    thumbs = Thumbs(storage, 1, 10**8, 0.2)
+    busy = asyncio.ensure_future(thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png"))
+    await asyncio.sleep(0.05)
+    other = THUMB.replace("50x50_", "20x0_")
+    assert not await thumbs.ensure(ORIGINAL, other, "20x0", "image/png")  # the only worker is busy
+    release.set()
+    assert await busy
+    assert await storage.stat(other) is None
+
+
+async def test_a_cancelled_request_does_not_cancel_the_shared_generation(storage: Storage, generations) -> None:
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    thumbs = Thumbs(storage, 2, 10**8, 5)
+    first = asyncio.ensure_future(thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png"))
+    second = asyncio.ensure_future(thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png"))
+    await asyncio.sleep(0.02)
+    first.cancel()
+    assert await second
+    assert len(generations) == 1
+
+
+async def test_local_storage_reads_the_original_in_place(tmp_path: Path, monkeypatch) -> None:
+    storage = LocalStorage(str(tmp_path / "storage"))
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+
+    async def no_download(key: str, path: str) -> None:
+        raise AssertionError("a local original needs no copy")
+
+    monkeypatch.setattr(storage, "download_to", no_download)
+    assert await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+
+
+async def test_remote_originals_are_copied_to_a_temp_file_that_is_removed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    storage = MemoryStorage()
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    thumbs = Thumbs(storage, 2, 10**8, 5)
+    assert await thumbs.ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    await storage.put_bytes(ORIGINAL, b"broken", "image/png")
+    assert not await thumbs.ensure(ORIGINAL, THUMB.replace("50x50_", "20x0_"), "20x0", "image/png")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_thumb_key_taken_by_a_directory_returns_false(tmp_path: Path) -> None:
+    # PocketBase's CreateThumb table: "thumb key is an existing directory" is an error.
+    storage = LocalStorage(str(tmp_path / "storage"))
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    (tmp_path / "storage" / THUMB).mkdir(parents=True)
+    assert not await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
