@@ -207,3 +207,36 @@ def test_storage_that_cannot_start_is_a_500(client, admin, sat):
     response = client.get(_url(record["id"], record["doc"]))
     assert response.status_code == 500
     assert response.json() == {"data": {}, "message": "Filesystem initialization failure.", "status": 500}
+
+
+def test_an_image_over_the_pixel_limit_gets_no_thumb_and_the_original_is_served(tmp_path):
+    import asyncio
+
+    from starlette.testclient import TestClient
+
+    from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+    from satchel.app import create_app
+    from satchel.config import Config
+    from satchel.core import superusers
+
+    app = create_app(Config(data_dir=str(tmp_path / "data"), thumb_max_pixels=100 * 100))
+    asyncio.run(superusers.upsert(app.state.satchel, ADMIN_EMAIL, ADMIN_PASSWORD))
+    with TestClient(app) as client:
+        token = client.post("/api/collections/_superusers/auth-with-password", json={"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).json()["token"]
+        client.post("/api/collections", headers={"Authorization": token}, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]})
+        big, small = image_bytes(400, 300), image_bytes(50, 50)
+        record = client.post("/api/collections/pics/records", files=[("img", ("big.png", big, "image/png"))]).json()
+        response = client.get(f"/api/files/pics/{record['id']}/{record['img']}?thumb=100x100")
+        assert response.status_code == 200 and response.content == big
+        other = client.post("/api/collections/pics/records", files=[("img", ("small.png", small, "image/png"))]).json()
+        thumb = client.get(f"/api/files/pics/{other['id']}/{other['img']}?thumb=100x100")
+        assert _size(thumb) == (100, 100)
+    app.state.satchel.db.dispose()
+
+
+def test_a_corrupt_image_serves_the_original(client, admin):
+    client.post("/api/collections", headers=admin, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]})
+    corrupt = image_bytes(200, 200)[:300]
+    record = client.post("/api/collections/pics/records", files=[("img", ("bad.png", corrupt, "image/png"))]).json()
+    response = client.get(f"/api/files/pics/{record['id']}/{record['img']}?thumb=100x100")
+    assert response.status_code == 200 and response.content == corrupt
