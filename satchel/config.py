@@ -31,7 +31,7 @@ class Config:
         return os.path.join(self.data_dir, ".tmp")
 
     @classmethod
-    def from_env(cls) -> "Config":
+    def from_env(cls) -> Config:
         env = os.environ
         defaults = cls()
         return cls(

@@ -104,6 +104,19 @@ def image_bytes(width: int, height: int, fmt: str = "PNG", color=(200, 30, 30), 
     return buffer.getvalue()
 
 
+@pytest.fixture(params=["memory", "local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path):
+    """Each storage backend on its own, for the storage-level tests."""
+    from satchel.storage.local import LocalStorage
+    from satchel.storage.memory import MemoryStorage
+
+    if request.param == "memory":
+        return MemoryStorage()
+    if request.param == "local":
+        return LocalStorage(str(tmp_path / "storage"))
+    return request.getfixturevalue("s3_storage")
+
+
 @pytest.fixture(params=["local", "s3"])
 def storage_kind(request: pytest.FixtureRequest, client, admin, sat) -> str:
     """Run a files test on local disk and again on S3 (moto's server), switched through the settings API."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -132,7 +133,7 @@ def test_names_in_json_payload_are_kept_too(client, docs):
     record = _create(client, [("files", ("b1.txt", b"1", "text/plain"))]).json()
     response = client.patch(
         f"/api/collections/docs/records/{record['id']}",
-        data={"@jsonPayload": '{"files": ["%s"], "title": "t"}' % record["files"][0]},
+        data={"@jsonPayload": json.dumps({"files": [record["files"][0]], "title": "t"})},
         files=[("files", ("b2.txt", b"2", "text/plain"))],
     )
     body = response.json()

@@ -326,15 +326,6 @@ def make_app(storage: Storage) -> Starlette:
     return Starlette(routes=[Route("/files/{name}", serve, methods=["GET", "HEAD"])])
 
 
-@pytest.fixture(params=["memory", "local", "s3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    if request.param == "local":
-        return LocalStorage(str(tmp_path / "storage"))
-    return request.getfixturevalue("s3_storage")
-
-
 @pytest.fixture
 def client(storage: Storage) -> Iterator[TestClient]:
     anyio.run(storage.put_bytes, "c/r/hello.txt", HELLO, TEXT)

@@ -16,7 +16,6 @@ from satchel.storage import local as local_module
 from satchel.storage import s3 as s3_module
 from satchel.storage.base import Storage, StorageError, StorageInitError
 from satchel.storage.local import LocalStorage, encode_attrs
-from satchel.storage.memory import MemoryStorage
 from satchel.storage.s3 import S3Storage
 
 pytestmark = pytest.mark.anyio
@@ -30,15 +29,6 @@ ORIGINAL = {"original-filename": "hello.txt"}
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(params=["memory", "local", "s3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    if request.param == "local":
-        return LocalStorage(str(tmp_path / "storage"))
-    return request.getfixturevalue("s3_storage")
 
 
 async def read_all(storage: Storage, key: str, start: int, length: int) -> list[bytes]:

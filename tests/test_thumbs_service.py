@@ -85,7 +85,7 @@ async def test_distinct_sizes_are_generated_separately(storage: Storage, generat
     thumbs = Thumbs(storage, 4, 10**8, 5)
     sizes = ["100x100", "50x50", "20x0", "50x50"]
     keys = [THUMB.replace("50x50_", f"{size}_") for size in sizes]
-    results = await asyncio.gather(*[thumbs.ensure(ORIGINAL, k, s, "image/png") for k, s in zip(keys, sizes)])
+    results = await asyncio.gather(*[thumbs.ensure(ORIGINAL, k, s, "image/png") for k, s in zip(keys, sizes, strict=False)])
     assert results == [True] * 4
     assert len(generations) == 3
     for key in set(keys):
