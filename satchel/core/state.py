@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -14,12 +14,14 @@ from ..db import store, tables
 from ..db.engine import Database
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
-from ..storage.s3 import S3Storage
 from . import schema
-from ..thumbs.service import Thumbs
 from .collections import SUPERUSERS, Collection, new_collection
 from .fields.base import COMMON_DEFAULTS
 from .schema import Schema
+
+if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
+    from ..storage.s3 import S3Storage
+    from ..thumbs.service import Thumbs
 
 SETTINGS_KEY = "settings"
 S3_DEFAULTS = {"enabled": False, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "secret": "", "forcePathStyle": False}
@@ -94,6 +96,8 @@ class Satchel:
     def thumbs(self, storage: Storage) -> Thumbs:
         """The thumb maker for `storage`, kept while the storage is the same object."""
         if self._thumbs is None or self._thumbs.storage is not storage:
+            from ..thumbs.service import Thumbs
+
             cfg = self.config
             self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait)
         return self._thumbs
@@ -110,6 +114,8 @@ class Satchel:
 
 
 def s3_storage(s3: dict[str, Any]) -> S3Storage:
+    from ..storage.s3 import S3Storage
+
     if not (s3.get("bucket") and s3.get("endpoint") and s3.get("region")):
         raise StorageInitError("S3 bucket, endpoint and region are required")
     return S3Storage(
