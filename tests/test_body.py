@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from satchel.api.body import form_part_names, infer_value, read_body
+from satchel.api.body import infer_value, read_body
 from satchel.api.errors import ApiError
+from satchel.api.form_syntax import form_part_names
 
 pytestmark = pytest.mark.anyio
 

@@ -18,17 +18,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
-from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
 from python_multipart.multipart import MultipartParser
 from starlette.requests import Request
 
+from ..mediatype import parse_media_type
 from .errors import bad_request, too_large
+from .form_syntax import form_part_names, parse_query
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
 MAX_FORM_SIZE = 10 << 20  # net/http's cap on an urlencoded body
-MAX_QUERY_PAIRS = 10_000  # net/url's cap on pairs in one query string
 MAX_PARTS = 1000  # mime/multipart's cap on parts in one form
 FILE_MEMORY = 16 << 20  # PocketBase's router.DefaultMaxMemory
 FORM_MEMORY = FILE_MEMORY + (10 << 20)  # ReadForm's budget for text values and small files
@@ -132,7 +132,7 @@ async def _read_all(request: Request, max_size: int, cap: float = math.inf) -> b
 
 async def _read_urlencoded(request: Request, ctype: str, max_size: int) -> list[tuple[str, bytes]]:
     """Body pairs, then query pairs: Go's Request.Form mixes the URL query into a form body."""
-    kind, _ = parse_media_type(ctype)
+    kind = _content_type(ctype)[0]
     body = b""
     if kind == "application/x-www-form-urlencoded":  # a longer type that shares the prefix reads no body
         body = await _read_all(request, max_size, MAX_FORM_SIZE)
@@ -143,7 +143,7 @@ async def _read_multipart(
     request: Request, ctype: str, max_size: int, tmp_dir: str | None, files: dict[str, list[UploadedFile]]
 ) -> list[tuple[str, bytes]]:
     """Query pairs, then the text parts; file parts land in `files` as they arrive."""
-    kind, params = parse_media_type(ctype)
+    kind, params = _content_type(ctype)
     if kind != "multipart/form-data" or not params.get("boundary"):
         raise ValueError("not a multipart/form-data body with a boundary")
     pairs = parse_query(request.scope.get("query_string", b""))
@@ -157,6 +157,14 @@ async def _read_multipart(
     if not reader.finished:
         raise ValueError("multipart body ended before its closing boundary")
     return pairs + reader.pairs
+
+
+def _content_type(ctype: str) -> tuple[str, dict[str, str]]:
+    """The body's media type and parameters; any mime.ParseMediaType error fails the request."""
+    kind, params, error = parse_media_type(ctype)
+    if error:
+        raise ValueError(error)
+    return kind, params
 
 
 class _MultipartReader:
@@ -375,149 +383,3 @@ def _json_object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("JSON body is not an object")
     return value
-
-
-# Go's header and query syntax -------------------------------------------------------------------
-
-_TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
-_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-
-
-def parse_query(raw: bytes) -> list[tuple[str, bytes]]:
-    """Go's url.ParseQuery: pairs split on "&" only; a ";", a bad escape or too many pairs is an error."""
-    if raw.count(b"&") >= MAX_QUERY_PAIRS:
-        raise ValueError("too many query parameters")
-    pairs = []
-    for item in raw.split(b"&"):
-        if b";" in item:
-            raise ValueError("invalid semicolon separator in query")
-        if item:
-            key, _, value = item.partition(b"=")
-            pairs.append((_utf8(_unescape(key, plus=True)), _unescape(value, plus=True)))
-    return pairs
-
-
-def _unescape(raw: bytes, *, plus: bool) -> bytes:
-    if _BAD_ESCAPE.search(raw):
-        raise ValueError("invalid % escape")
-    return unquote_to_bytes(raw.replace(b"+", b" ") if plus else raw)
-
-
-def form_part_names(disposition: str) -> tuple[str, str]:
-    """A part's form name and client filename as Go's multipart.Part reports them ("" when absent).
-    The filename is reduced like filepath.Base on Linux: "/" separates, a backslash does not."""
-    try:
-        kind, params = parse_media_type(disposition)
-    except ValueError:
-        return "", ""  # Go drops all parameters of a malformed header, so the part has no name
-    if kind != "form-data":
-        return "", ""
-    filename = params.get("filename", "")
-    trimmed = filename.rstrip("/")
-    return params.get("name", ""), filename and (trimmed.rsplit("/", 1)[-1] if trimmed else "/")
-
-
-def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
-    """Go's mime.ParseMediaType: the lowercased type and its parameters, RFC 2231 values decoded."""
-    base = value.split(";", 1)[0]
-    kind = base.lower().strip()
-    major, rest = _token(kind)
-    if not major or (rest and not _is_subtype(rest)):
-        raise ValueError(f"invalid media type {kind!r}")
-    params: dict[str, str] = {}
-    pieces: dict[str, dict[str, str]] = {}  # RFC 2231 `key*` and `key*N` pieces, by base key
-    rest = value[len(base) :]
-    while rest := rest.lstrip():
-        key, val, after = _param(rest)
-        if not key:
-            if rest.strip() == ";":
-                break  # a trailing semicolon is tolerated
-            raise ValueError("invalid media parameter")
-        target = pieces.setdefault(key.split("*", 1)[0], {}) if "*" in key else params
-        if target.get(key, val) != val:
-            raise ValueError("duplicate parameter name")
-        target[key] = val
-        rest = after
-    for key, parts in pieces.items():
-        decoded = _decode_2231(parts[key + "*"]) if key + "*" in parts else _join_2231(key, parts)
-        if decoded is not None:
-            params[key] = decoded
-    return kind, params
-
-
-def _is_subtype(rest: str) -> bool:
-    if not rest.startswith("/"):
-        return False
-    subtype, tail = _token(rest[1:])
-    return bool(subtype) and not tail
-
-
-def _token(s: str) -> tuple[str, str]:
-    i = 0
-    while i < len(s) and " " < s[i] < "\x7f" and s[i] not in _TSPECIALS:
-        i += 1
-    return s[:i], s[i:]
-
-
-def _param(s: str) -> tuple[str, str, str]:
-    """One `; key=value` parameter and what follows it, or ("", "", s) when there is none."""
-    if not s.startswith(";"):
-        return "", "", s
-    key, rest = _token(s[1:].lstrip())
-    rest = rest.lstrip()
-    if not key or not rest.startswith("="):
-        return "", "", s
-    rest = rest[1:].lstrip()
-    val, after = _value(rest)
-    if not val and after == rest:
-        return "", "", s
-    return key.lower(), val, after
-
-
-def _value(s: str) -> tuple[str, str]:
-    """A token or quoted-string. Like Go, a backslash escapes only a tspecial; before anything else
-    it is literal, because MSIE sends unescaped Windows paths."""
-    if not s.startswith('"'):
-        return _token(s)
-    out = []
-    i = 1
-    while i < len(s):
-        c = s[i]
-        if c == '"':
-            return "".join(out), s[i + 1 :]
-        if c == "\\" and i + 1 < len(s) and s[i + 1] in _TSPECIALS:
-            i += 1
-            c = s[i]
-        elif c in "\r\n":
-            break
-        out.append(c)
-        i += 1
-    return "", s
-
-
-def _decode_2231(value: str) -> str | None:
-    """`charset'lang'%XX…` in UTF-8 or US-ASCII (the only charsets Go accepts); None if undecodable."""
-    parts = value.split("'", 2)
-    if len(parts) != 3 or parts[0].lower() not in ("utf-8", "us-ascii"):
-        return None
-    return _pct(parts[2])
-
-
-def _join_2231(key: str, parts: dict[str, str]) -> str | None:
-    """Assemble RFC 2231 continuations `key*0`, `key*1*`, …; None when there are none."""
-    joined: list[str] = []
-    while True:
-        n = len(joined)
-        if (plain := parts.get(f"{key}*{n}")) is not None:
-            joined.append(plain)
-        elif (encoded := parts.get(f"{key}*{n}*")) is not None:
-            joined.append((_decode_2231(encoded) if n == 0 else _pct(encoded)) or "")
-        else:
-            return "".join(joined) if joined else None
-
-
-def _pct(value: str) -> str | None:
-    try:
-        return _utf8(_unescape(value.encode(), plus=False))
-    except ValueError:
-        return None

@@ -4,13 +4,13 @@ uses for the stored Content-Type, the `mimeTypes` field check and the fallback f
 `tree` holds the formats in mimetype's order. Their tests live in modules named for what they
 recognise (`media`, `mp3`, `containers`, `binary`, `text`, `markup`, `jsonlike`, `delimited`),
 built on `scan` (byte helpers) and `prescan` (the markup attribute reader). `charset` adds the
-charset parameter to text types, and `mediatype` reads type strings as Go does for mime_allowed.
+charset parameter to text types; mime_allowed reads type strings with satchel.mediatype, as Go does.
 """
 
 from __future__ import annotations
 
+from ...mediatype import media_type
 from .charset import charset
-from .mediatype import media_type
 from .scan import READ_LIMIT
 from .tree import ROOT, Format
 
