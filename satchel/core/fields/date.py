@@ -48,8 +48,26 @@ class DateField(FieldType):
         return normalize(value)
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
-        if field.get("min") and value < normalize(field["min"]):
-            return field_error("validation_min_date_constraint", f"Must be no less than {field['min']}.", {"min": field["min"]})
-        if field.get("max") and value > normalize(field["max"]):
-            return field_error("validation_max_date_constraint", f"Must be no greater than {field['max']}.", {"max": field["max"]})
+        moment = parse_datetime(value)
+        for option, code, words in (
+            ("min", "validation_min_greater_equal_than_required", "no less"),
+            ("max", "validation_max_less_equal_than_required", "no greater"),
+        ):
+            bound = parse_datetime(field.get(option))
+            if moment is None or bound is None or (moment >= bound if option == "min" else moment <= bound):
+                continue
+            return field_error(code, f"Must be {words} than {go_time(bound)}.", {"threshold": rfc3339(bound)})
         return None
+
+
+def _fraction(moment: datetime) -> str:
+    return f".{moment.microsecond:06d}".rstrip("0").rstrip(".")
+
+
+def go_time(moment: datetime) -> str:
+    """Go's time.Time.String() for a UTC time: `2020-01-01 00:00:00.5 +0000 UTC`."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + _fraction(moment) + " +0000 UTC"
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + _fraction(moment) + "Z"

@@ -25,9 +25,9 @@ class NumberField(FieldType):
         if field.get("onlyInt") and value != int(value):
             return field_error("validation_only_int_constraint", "Decimal numbers are not allowed.")
         if field.get("min") is not None and value < field["min"]:
-            return field_error("validation_min_number_constraint", f"Must be larger than {format_number(field['min'])}.", {"min": field["min"]})
+            return field_error("validation_min_number_constraint", f"Must be greater or equal than {format_number(field['min'])}.", {"min": field["min"]})
         if field.get("max") is not None and value > field["max"]:
-            return field_error("validation_max_number_constraint", f"Must be less than {format_number(field['max'])}.", {"max": field["max"]})
+            return field_error("validation_max_number_constraint", f"Must be less or equal than {format_number(field['max'])}.", {"max": field["max"]})
         return None
 
     def to_json(self, value: Any, field: dict[str, Any]) -> int | float:

@@ -38,10 +38,10 @@ class PasswordField(FieldType):
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
         if field.get("min") and len(value) < field["min"]:
-            return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).", {"min": field["min"]})
+            return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).")
         maximum = field.get("max") or 71
         if len(value.encode()) > maximum:
-            return field_error("validation_max_text_constraint", f"Must be less than {maximum} character(s).", {"max": maximum})
+            return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
         return None
 
     def to_json(self, value: Any, field: dict[str, Any]) -> str:

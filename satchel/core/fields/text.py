@@ -44,7 +44,7 @@ class TextField(FieldType):
             return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).", {"min": field["min"]})
         maximum = field.get("max") or DEFAULT_MAX_LENGTH
         if length > maximum:
-            return field_error("validation_max_text_constraint", f"Must be less than {maximum} character(s).", {"max": maximum})
+            return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
         if field.get("pattern") and not re.search(field["pattern"], value):
             return field_error("validation_invalid_format", "Invalid value format.")
         return None
