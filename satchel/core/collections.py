@@ -13,7 +13,7 @@ from typing import Any
 
 from ..api.errors import ApiError, bad_request, field_error
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
-from .fields import FIELD_TYPES, field_id, field_type
+from .fields import FIELD_TYPES, field_type
 from .fields.date import now
 from .fields.text import generate
 
@@ -245,10 +245,3 @@ def _field_errors(field: dict[str, Any], seen: set[str], lookup: Any) -> dict[st
         seen.add(name.lower())
     problems.update(field_type(field).validate_options(field, lookup))
     return problems
-
-
-def field_by_id(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {f["id"]: f for f in fields}
-
-
-__all__ = ["Collection", "collection_id", "field_id", "new_collection", "updated_collection"]

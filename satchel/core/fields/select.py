@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from ...api.errors import field_error
 from .base import FieldType
 from .casting import to_str_list
@@ -35,8 +37,6 @@ class MultiValueField(FieldType):
         return to_str_list(value)
 
     def to_db(self, value: Any, field: dict[str, Any]) -> Any:
-        import orjson
-
         return orjson.dumps(self.as_list(value)).decode() if self.is_multiple(field) else (value or "")
 
     def from_db(self, value: Any, field: dict[str, Any]) -> Any:
