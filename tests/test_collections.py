@@ -152,3 +152,16 @@ def test_a_second_process_sees_a_collection_created_through_the_first(client, ad
         created = second.post("/api/collections/shared/records", json={"extra": "seen"})
         assert created.json()["extra"] == "seen"
     other.state.satchel.db.dispose()
+
+
+def test_the_collection_list_sorts_and_picks_fields_like_the_reference(client, admin):
+    for name in ("zeta", "alpha"):
+        _create(client, admin, {"name": name})
+    body = client.get("/api/collections?sort=-system,name&fields=name,system", headers=admin).json()
+    assert body["items"] == [
+        {"name": "_superusers", "system": True}, {"name": "alpha", "system": False},
+        {"name": "users", "system": False}, {"name": "zeta", "system": False},
+    ]
+    names = [c["name"] for c in client.get("/api/collections?sort=-name", headers=admin).json()["items"]]
+    assert names == ["zeta", "users", "alpha", "_superusers"]
+    assert client.get("/api/collections?sort=nope", headers=admin).status_code == 400

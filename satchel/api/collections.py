@@ -13,7 +13,7 @@ from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
 from .errors import ApiError, bad_request, not_found
-from .listing import paginate
+from .listing import paginate, pick_fields
 
 log = logging.getLogger("satchel.collections")
 BODY_LIMIT = 32 << 20
@@ -32,10 +32,25 @@ def _find(request: Request):
     return found
 
 
+SORTABLE = ("id", "name", "type", "system", "created", "updated")
+
+
+def sort_collections(items: list[dict], raw: str) -> list[dict]:
+    """Apply `sort` (e.g. `-system,name`): the last key is applied first, as a stable sort."""
+    for part in reversed([p.strip() for p in raw.split(",") if p.strip()]):
+        key = part.lstrip("+-")
+        if key not in SORTABLE:
+            raise bad_request()
+        items = sorted(items, key=lambda item: item[key], reverse=part.startswith("-"))
+    return items
+
+
 async def list_collections(request: Request) -> JSONResponse:
     await require_superuser(request)
-    items = [c.public() for c in satchel(request).schema.all()]
-    return JSONResponse(paginate(request, items))
+    items = sort_collections([c.public() for c in satchel(request).schema.all()], request.query_params.get("sort", ""))
+    body = paginate(request, items)
+    body["items"] = [pick_fields(item, request.query_params.get("fields")) for item in body["items"]]
+    return JSONResponse(body)
 
 
 async def view_collection(request: Request) -> JSONResponse:
