@@ -1,0 +1,1 @@
+"""Satchel against PocketBase, side by side: `make bench` (see bench/README.md)."""
