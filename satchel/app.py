@@ -107,7 +107,8 @@ class SchemaRefresh:
         await self.app(scope, receive, send)
 
 
-ROUTES = [
+ROUTES = [  # downloads first: they are most of the traffic, and routes match in order
+    Route("/api/files/{collection}/{record}/{filename:path}", files.download, methods=["GET", "HEAD"]),
     Route("/api/health", health.health, methods=["GET"]),
     Route("/api/collections", collections.list_collections, methods=["GET"]),
     Route("/api/collections", collections.create_collection, methods=["POST"]),
@@ -123,7 +124,6 @@ ROUTES = [
     Route("/api/collections/{collection}/records/{id}", records.update_record, methods=["PATCH"]),
     Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
     Route("/api/files/token", files.file_token, methods=["POST"]),
-    Route("/api/files/{collection}/{record}/{filename:path}", files.download, methods=["GET", "HEAD"]),
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),

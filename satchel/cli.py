@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 
 from .config import Config
@@ -14,11 +15,22 @@ def _config(args: argparse.Namespace) -> Config:
     return Config(data_dir=args.dir, db_url=args.db_url or os.environ.get("SATCHEL_DB_URL", ""))
 
 
-def serve(args: argparse.Namespace) -> int:
+def migrate(args: argparse.Namespace) -> int:
     from .core.state import Satchel
 
+    sat = Satchel(_config(args))
+    sat.init_sync()
+    sat.db.dispose()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
     config = _config(args)
-    Satchel(config).init_sync()  # once, before the workers start
+    # Create the schema once, before the workers start, in a child process: the supervisor
+    # itself never imports the app, so it stays a few MB instead of holding a copy of it.
+    command = [sys.executable, "-m", "satchel", "migrate", "--dir", config.data_dir, "--db-url", config.db_url]
+    if subprocess.run(command).returncode != 0:
+        return 1
     host, _, port = args.http.rpartition(":")
     os.environ.update(config.to_env())
     print(f"Server started at http://{args.http}\n├─ REST API:  http://{args.http}/api/\n└─ Data:      {os.path.abspath(config.data_dir)}", flush=True)
@@ -79,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
     run.add_argument("--dev", action="store_true", help="serve with uvicorn, for development")
     run.set_defaults(func=serve)
+
+    init = commands.add_parser("migrate", help="create or update the system tables, then exit")
+    common(init)
+    init.set_defaults(func=migrate)
 
     su = commands.add_parser("superuser", help="manage superusers")
     su.add_argument("action", choices=["upsert", "delete"])

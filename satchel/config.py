@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .db.engine import sqlite_url
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class Config:
 
     @property
     def database_url(self) -> str:
-        return self.db_url or sqlite_url(self.data_dir)
+        return self.db_url or "sqlite:///" + os.path.join(os.path.abspath(self.data_dir), "data.db")
 
     @property
     def storage_dir(self) -> str:

@@ -23,6 +23,7 @@ from satchel.storage.base import ObjectInfo, Storage
 from satchel.storage.local import LocalStorage
 from satchel.storage.memory import MemoryStorage
 from satchel.storage.response import (
+    SMALL_FILE,
     CACHE_CONTROL,
     CSP,
     ByteRange,
@@ -528,10 +529,21 @@ async def test_a_big_object_is_streamed_in_chunks(storage: Storage) -> None:
 @pytest.mark.anyio
 async def test_a_whole_local_file_goes_out_via_pathsend(tmp_path: Path) -> None:
     storage = LocalStorage(str(tmp_path))
-    await storage.put_bytes("c/r/hello.txt", HELLO, TEXT)
+    big = b"x" * (SMALL_FILE + 1)
+    await storage.put_bytes("c/r/hello.txt", big, TEXT)
     sent = await call_asgi(make_app(storage), "/files/hello.txt", {}, pathsend=True)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     assert sent[1]["path"] == str(tmp_path / "c/r/hello.txt")
+    assert (b"content-length", str(len(big)).encode()) in sent[0]["headers"]
+
+
+@pytest.mark.anyio
+async def test_a_small_local_file_goes_out_as_one_body(tmp_path: Path) -> None:
+    storage = LocalStorage(str(tmp_path))
+    await storage.put_bytes("c/r/hello.txt", HELLO, TEXT)
+    sent = await call_asgi(make_app(storage), "/files/hello.txt", {}, pathsend=True)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["body"] == HELLO
     assert (b"content-length", b"12") in sent[0]["headers"]
 
 

@@ -229,5 +229,5 @@ async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
 
 
 async def find(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:
-    row = await sat.db.read(store.select_record, sat.schema.table(collection), record_id)
+    row = await store.find_row(sat.db, sat.schema.table(collection), record_id)
     return from_row(collection, row) if row else None

@@ -71,8 +71,9 @@ class Satchel:
             self._settings_version = self.schema.version
 
     async def refresh(self) -> None:
-        """Pick up collection or settings changes made by any process."""
-        await self.db.read(self.load_sync)
+        """Pick up collection or settings changes made by any process (one indexed read when none)."""
+        if int(await store.find_param(self.db, store.SCHEMA_VERSION) or 0) != self.schema.version:
+            await self.db.read(self.load_sync)
 
     # settings and storage -------------------------------------------------------
 

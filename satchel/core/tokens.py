@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import jwt
-
 SECRET_OPTION = {"auth": "authToken", "file": "fileToken"}
 
 
 def new_token(collection: Any, record: dict[str, Any], kind: str) -> str:
+    import jwt
+
     option = collection.token_option(SECRET_OPTION[kind])
     claims: dict[str, Any] = {
         "collectionId": collection.id,
@@ -31,6 +31,8 @@ def unverified_claims(token: str, kind: str) -> dict[str, Any] | None:
     """The claims, if the token is well formed, unexpired and of the wanted kind (not yet trusted)."""
     if not token:
         return None
+    import jwt
+
     try:
         claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": True, "verify_iat": True, "verify_nbf": True}, algorithms=["HS256"])
     except jwt.PyJWTError:
@@ -43,6 +45,8 @@ def unverified_claims(token: str, kind: str) -> dict[str, Any] | None:
 
 
 def verify(token: str, collection: Any, record: dict[str, Any], kind: str) -> bool:
+    import jwt
+
     option = collection.token_option(SECRET_OPTION[kind])
     try:
         jwt.decode(token, record["tokenKey"] + option["secret"], algorithms=["HS256"])

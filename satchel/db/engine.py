@@ -8,6 +8,7 @@ timeout instead of failing half-way with "database is locked".
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,12 +22,12 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 
 
-def sqlite_url(data_dir: str) -> str:
-    return "sqlite:///" + os.path.join(os.path.abspath(data_dir), "data.db")
-
-
 def _sqlite_engine(url: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    # Enough pooled connections for the worker threads, so none is opened per request.
+    engine = sa.create_engine(
+        url, pool_size=10, max_overflow=30,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -63,6 +64,24 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        self._inline: sqlite3.Connection | None = None
+        self._inline_pid = 0
+
+    def inline_sqlite(self) -> sqlite3.Connection | None:
+        """SQLite only: a driver connection for tiny indexed reads right on the event loop.
+
+        In WAL mode a read never waits for a writer, and a point lookup takes microseconds,
+        far less than the thread hop and transaction a pooled read costs. It runs in
+        autocommit, so no read transaction is ever left open.
+        """
+        if not self.is_sqlite:
+            return None
+        if self._inline is None or self._inline_pid != os.getpid():  # never share across fork
+            conn = sqlite3.connect(self.engine.url.database, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.row_factory = sqlite3.Row
+            self._inline, self._inline_pid = conn, os.getpid()
+        return self._inline
 
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
         with self.engine.connect() as conn:
@@ -84,4 +103,7 @@ class Database:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
 
     def dispose(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         self.engine.dispose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .engine import Database
 from .tables import collections_table, params_table
 
 SCHEMA_VERSION = "schema_version"
@@ -55,6 +57,34 @@ def schema_version(conn: Connection) -> int:
 def bump_schema_version(conn: Connection) -> None:
     """Every process compares this number with its cached copy of the schema."""
     set_param(conn, SCHEMA_VERSION, str(schema_version(conn) + 1))
+
+
+_INLINE_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _inline_one(db: Database, key: tuple[str, ...], build: Callable[[], sa.Select], value: str) -> Any:
+    """First row of a one-parameter query on the inline SQLite connection, its SQL compiled once."""
+    sql = _INLINE_SQL.get(key)
+    if sql is None:
+        sql = _INLINE_SQL[key] = str(build().compile(dialect=db.engine.dialect))
+    return db.inline_sqlite().execute(sql, (value,)).fetchone()
+
+
+async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, Any] | None:
+    """One record by id: inline on SQLite (the hot path of every download), pooled elsewhere."""
+    if not db.is_sqlite:
+        return await db.read(select_record, table, record_id)
+    key = (table.name, *table.c.keys())
+    row = _inline_one(db, key, lambda: sa.select(table).where(table.c.id == sa.bindparam("id")), record_id)
+    return dict(row) if row else None
+
+
+async def find_param(db: Database, key: str) -> str | None:
+    if not db.is_sqlite:
+        return await db.read(get_param, key)
+    build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))  # noqa: E731
+    row = _inline_one(db, ("_params.value",), build, key)
+    return row[0] if row else None
 
 
 def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str, Any] | None:

@@ -6,16 +6,14 @@ text can make a key that points outside its record's folder.
 
 from __future__ import annotations
 
+import re
+
+# Don't let a part break out of its folder: no separators, no dot names, no control chars.
+_UNSAFE = re.compile(r"[/\\\x00-\x1f\x7f]")
+
 
 def _part(value: str) -> str:
-    # Don't let a part break out of its folder: no separators, no dot names, no control chars.
-    if (
-        not value
-        or value in (".", "..")
-        or "/" in value
-        or "\\" in value
-        or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
-    ):
+    if not value or value in (".", "..") or _UNSAFE.search(value):
         raise ValueError(f"unsafe storage key part: {value!r}")
     return value
 

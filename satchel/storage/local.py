@@ -29,6 +29,7 @@ from .base import ObjectInfo, Storage, StorageError, StorageInitError
 ATTRS_EXT = ".attrs"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CHUNK_SIZE = 256 * 1024
+ATTRS_CACHE_SIZE = 4096  # sidecars remembered per process (cleared when full)
 _TEMP_TRIES = 10_000
 
 
@@ -113,6 +114,7 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
+        self._attrs_cache: dict[str, tuple[tuple[int, int, int], tuple[str, dict[str, str]]]] = {}
         self._ensure_root()
 
     def _ensure_root(self) -> None:
@@ -148,12 +150,24 @@ class LocalStorage(Storage):
                 return None
             if not stat_mode.S_ISREG(st.st_mode):
                 return None
-            try:
-                with open(path + ATTRS_EXT, "rb") as f:
-                    content_type, metadata = decode_attrs(f.read())
-            except FileNotFoundError:
-                content_type, metadata = DEFAULT_CONTENT_TYPE, {}
+            content_type, metadata = self._attrs(path, st)
         return ObjectInfo(st.st_size, st.st_mtime, content_type, metadata)
+
+    def _attrs(self, path: str, st: os.stat_result) -> tuple[str, dict[str, str]]:
+        """The sidecar's type and metadata, cached while the object's inode, size and mtime hold."""
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._attrs_cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            with open(path + ATTRS_EXT, "rb") as f:
+                attrs = decode_attrs(f.read())
+        except FileNotFoundError:
+            attrs = DEFAULT_CONTENT_TYPE, {}
+        if len(self._attrs_cache) >= ATTRS_CACHE_SIZE:
+            self._attrs_cache.clear()
+        self._attrs_cache[path] = (stamp, attrs)
+        return attrs
 
     async def put_file(
         self, key: str, path: str, content_type: str, metadata: dict[str, str] | None = None
