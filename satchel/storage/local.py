@@ -126,9 +126,10 @@ class LocalStorage(Storage):
         except OSError as exc:
             raise StorageInitError(f"cannot create storage root {self.root}: {exc}") from exc
 
-    def _path(self, key: str) -> str:
+    def _path(self, key: str, check_root: bool = True) -> str:
         """The absolute path of `key`, refusing sidecar names and anything outside the root."""
-        self._ensure_root()
+        if check_root:
+            self._ensure_root()
         if key.endswith(ATTRS_EXT):
             raise StorageError(f"file extension {ATTRS_EXT!r} is reserved")
         path = os.path.normpath(os.path.join(self.root, key))
@@ -139,14 +140,16 @@ class LocalStorage(Storage):
         return path
 
     def local_path(self, key: str) -> str | None:
-        return self._path(key)
+        return self._path(key, check_root=False)
 
     async def stat(self, key: str) -> ObjectInfo | None:
-        path = self._path(key)
+        # A file found under the root proves the root is fine; only a miss re-checks it.
+        path = self._path(key, check_root=False)
         with _os_errors(key):
             try:
                 st = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):
+                self._ensure_root()
                 return None
             if not stat_mode.S_ISREG(st.st_mode):
                 return None

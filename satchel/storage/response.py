@@ -9,6 +9,7 @@ If-Match / If-None-Match, and an entity tag in If-Range always disables the rang
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 import secrets
@@ -52,8 +53,13 @@ def truthy(value: str) -> bool:
     return value in _GO_TRUE
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\\': quoted as they are
+
+
 def go_quote(text: str) -> str:
     """`text` as a Go string literal (strconv.Quote), the way Content-Disposition carries it."""
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'
     out = ['"']
     for ch in text:
         if ch in '"\\':
@@ -107,6 +113,7 @@ _RFC850 = re.compile(rf"((?i:[a-z]+)), +(\d\d)-{_NAME}-(\d\d) +{_CLOCK} +({_ZONE
 _ANSIC = re.compile(rf"{_NAME} +{_NAME} +(\d{{1,2}}) +{_CLOCK} +(\d{{4}})", re.A)
 
 
+@functools.lru_cache(maxsize=4096)
 def http_date(timestamp: float) -> str:
     """Last-Modified: the time in whole seconds, RFC 1123 with GMT."""
     return formatdate(math.floor(timestamp), usegmt=True)
@@ -364,8 +371,10 @@ async def object_response(
 ) -> Response:
     """The full response for one stored object, status and headers as PocketBase 0.40 sends them."""
     method = request.method
+    # One pass over the raw headers; the first of a repeated header wins, as in Go's Header.Get.
+    asked = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
     headers = serve_headers(info, served_name, download)
-    status = check_preconditions(method, request.headers, info.modified)
+    status = check_preconditions(method, asked, info.modified)
     if status == 304:
         del headers["Content-Type"]
         return Response(None, 304, _sorted(headers))
@@ -375,7 +384,7 @@ async def object_response(
             del response.headers["content-length"]
         return response
     try:
-        ranges = select_ranges(range_to_serve(method, request.headers, info.modified), info.size)
+        ranges = select_ranges(range_to_serve(method, asked, info.modified), info.size)
     except RangeNotSatisfiable as exc:
         return _error_416(method, headers, exc, info.size)
 
