@@ -55,3 +55,8 @@ def test_wrong_method_on_a_known_route_is_resource_not_found(client):
     response = client.put("/api/health")
     assert response.status_code == 404
     assert response.json()["message"] == "The requested resource wasn't found."
+
+
+def test_a_get_on_a_post_only_route_falls_through_to_file_not_found(client):
+    response = client.get("/api/files/token")
+    assert response.json() == {"data": {}, "message": "File not found.", "status": 404}

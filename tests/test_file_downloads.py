@@ -240,3 +240,10 @@ def test_a_corrupt_image_serves_the_original(client, admin):
     record = client.post("/api/collections/pics/records", files=[("img", ("bad.png", corrupt, "image/png"))]).json()
     response = client.get(f"/api/files/pics/{record['id']}/{record['img']}?thumb=100x100")
     assert response.status_code == 200 and response.content == corrupt
+
+
+def test_empty_path_segments_fall_through_to_file_not_found(client, record):
+    rid, _ = record
+    for path in (f"/api/files/docs/{rid}/", "/api/files/token"):
+        response = client.get(path)
+        assert response.json() == {"data": {}, "message": "File not found.", "status": 404}, path
