@@ -3,6 +3,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 SDK_JS := tests/sdk/js
+# Test processes: many tests wait on servers and disks, so a few more than the 2 cores pay off.
+TEST_WORKERS ?= 3
 NPM_STAMP := $(SDK_JS)/node_modules/.installed
 
 .PHONY: install serve test test-sdk test-sdk-reference bench
@@ -26,7 +28,7 @@ serve: $(STAMP)
 # runs even when an earlier one fails; any failure fails the target.
 test: $(STAMP) $(NPM_STAMP)
 	@status=0; \
-	$(PY) -m pytest -q --ignore=tests/sdk || status=1; \
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --ignore=tests/sdk || status=1; \
 	$(MAKE) --no-print-directory test-sdk || status=1; \
 	exit $$status
 
