@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +30,10 @@ def server(tmp_path, db_url):
     subprocess.run([SATCHEL, "superuser", "upsert", "root@example.com", "root-password-1", *args], check=True, capture_output=True)
     port = _free_port()
     log = open(tmp_path / "server.log", "w+")
-    proc = subprocess.Popen([SATCHEL, "serve", "--http", f"127.0.0.1:{port}", "--workers", "2", *args], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [SATCHEL, "serve", "--http", f"127.0.0.1:{port}", "--workers", "2", *args],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -38,12 +43,18 @@ def server(tmp_path, db_url):
         except httpx.TransportError:
             time.sleep(0.1)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         log.seek(0)
         pytest.fail(f"satchel did not start: {log.read()}")
     yield url, log
-    proc.terminate()
-    proc.wait(timeout=20)
+    # The whole process group: granian's workers must not outlive a test, even if a
+    # SIGTERM that lands while workers are still starting is not acted on in time.
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     log.close()
 
 
