@@ -147,17 +147,21 @@ def test_null_rules_allow_only_superusers(client, admin):
     assert client.get(f"/api/collections/docs/records/{record['id']}", headers=admin).status_code == 200
 
 
-def test_expression_rules_deny_until_filters_are_supported(client, admin):
+def test_expression_rules_are_evaluated_per_record(client, admin):
     rule = "title = 'x'"
     _docs(client, admin, listRule=rule, viewRule=rule, createRule=rule, updateRule=rule, deleteRule=rule)
-    record = client.post("/api/collections/docs/records", json={"title": "x"}, headers=admin).json()
+    shown = client.post("/api/collections/docs/records", json={"title": "x"}, headers=admin).json()
+    hidden = client.post("/api/collections/docs/records", json={"title": "y"}, headers=admin).json()
     listed = client.get("/api/collections/docs/records").json()
-    assert listed["items"] == [] and listed["totalItems"] == 0
-    assert client.get(f"/api/collections/docs/records/{record['id']}").status_code == 404
-    created = client.post("/api/collections/docs/records", json={"title": "x"})
+    assert [item["id"] for item in listed["items"]] == [shown["id"]] and listed["totalItems"] == 1
+    assert client.get(f"/api/collections/docs/records/{shown['id']}").status_code == 200
+    assert client.get(f"/api/collections/docs/records/{hidden['id']}").status_code == 404
+    created = client.post("/api/collections/docs/records", json={"title": "z"})
     assert created.status_code == 400 and created.json()["message"] == "Failed to create record."
-    assert client.patch(f"/api/collections/docs/records/{record['id']}", json={}).status_code == 404
-    assert client.delete(f"/api/collections/docs/records/{record['id']}").status_code == 404
+    assert client.post("/api/collections/docs/records", json={"title": "x"}).status_code == 200
+    assert client.patch(f"/api/collections/docs/records/{hidden['id']}", json={}).status_code == 404
+    assert client.delete(f"/api/collections/docs/records/{hidden['id']}").status_code == 404
+    assert client.delete(f"/api/collections/docs/records/{shown['id']}").status_code == 204
 
 
 def test_hidden_fields_show_only_to_superusers(client, admin):

@@ -46,7 +46,10 @@ async def can_download_protected(request: Request, collection: Collection) -> bo
     """Only a file token in `?token=` counts here: browsers send no headers for `<img src>`."""
     token = request.query_params.get("token", "")
     auth: Auth | None = await auth_from_token(satchel(request), token, "file") if token else None
-    return rules.allows(collection, "viewRule", auth)
+    from .records import request_info  # the rule sees this request, with the token's record as @request.auth
+
+    info = request_info(request, auth, context=rules.PROTECTED_FILE)
+    return await rules.can_access(satchel(request), collection, request.path_params["record"], "viewRule", info)
 
 
 async def served_object(

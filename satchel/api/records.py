@@ -1,17 +1,24 @@
-"""`/api/collections/{collection}/records`: list, view, create, update, delete."""
+"""`/api/collections/{collection}/records`: list, view, create, update, delete.
+
+Each handler follows the reference's order of checks: a null rule answers 403 to
+non-superusers before anything else; a list rule filters silently; a view, update or
+delete rule that doesn't match answers 404; a failing create rule answers 400.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core import records, rules
-from ..core.auth import Auth
+from ..core.auth import Auth, is_superuser
 from ..core.collections import Collection
 from ..core.fields import field_type
-from ..db import store
+from ..core.rules import query
+from ..core.rules.request_info import rule_body
 from .body import read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
 from .errors import ApiError, bad_request, not_found
@@ -19,6 +26,7 @@ from .listing import page_body, page_params, pick_fields
 
 BASE_BODY_LIMIT = 32 << 20
 ONLY_SUPERUSERS = "Only superusers can perform this action."
+SUPERUSER_ONLY_FIELDS = ("@collection.", "@request.")
 
 
 def body_limit(collection: Collection) -> int:
@@ -33,88 +41,131 @@ def body_limit(collection: Collection) -> int:
     return limit
 
 
-def _check_rule(collection: Collection, rule: str, auth: Auth | None, denied: ApiError) -> None:
-    if rules.allows(collection, rule, auth):
-        return
-    if rules.superusers_only(collection, rule):
+def request_info(request: Request, auth: Auth | None, body: dict[str, Any] | None = None,
+                 context: str = rules.DEFAULT) -> rules.RequestInfo:
+    """`@request.*` for this request: first query values, normalised headers, the caller."""
+    query_values: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        query_values.setdefault(key, value)
+    return rules.RequestInfo(
+        auth=auth,
+        method=request.method,
+        context=context,
+        query=query_values,
+        headers=rules.normalize_headers(request.headers.items()),
+        body=body or {},
+    )
+
+
+def _deny_null_rule(collection: Collection, rule: str, auth: Auth | None) -> None:
+    if collection.rule(rule) is None and not is_superuser(auth):
         raise ApiError(403, ONLY_SUPERUSERS)
-    raise denied
 
 
-def _sort(collection: Collection, raw: str) -> tuple[list[tuple[str, bool]], bool]:
-    order: list[tuple[str, bool]] = []
-    random = False
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        if part == "@random":
-            random = True
-            continue
-        desc = part.startswith("-")
-        name = part.lstrip("+-")
-        if collection.field(name) is None or (collection.field(name) or {}).get("hidden"):
-            raise bad_request()
-        order.append((name, desc))
-    return order, random
+def _check_superuser_only_fields(request: Request, auth: Auth | None) -> None:
+    """Guests and users may not filter or sort by `@collection.*` or `@request.*`."""
+    if is_superuser(auth):
+        return
+    for param in ("filter", "sort"):
+        value = request.query_params.get(param, "")
+        for prefix in SUPERUSER_ONLY_FIELDS:
+            if value and prefix in value:
+                raise ApiError(403, f"Only superusers can filter by {prefix}")
 
 
-def _default_order(collection: Collection) -> list[tuple[str, bool]]:
-    return [("created", False), ("id", False)] if collection.field("created") else [("id", False)]
+def _order(request: Request, collection: Collection, info: rules.RequestInfo) -> list[Any]:
+    """The `sort` parameter's ORDER BY, then creation order so that pages are stable."""
+    sat = satchel(request)
+    table = sat.schema.table(collection)
+    raw = request.query_params.get("sort", "")
+    order = rules.order_by(rules.scope_of(sat), collection, info, raw)
+    if any(part.strip() == "@random" for part in raw.split(",")):
+        return order
+    tiebreak = [table.c[name].asc() for name in ("created", "id") if collection.field(name) is not None]
+    return order + tiebreak
 
 
 async def list_records(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
     auth = await current_auth(request)
     sat = satchel(request)
+    _deny_null_rule(collection, "listRule", auth)
+    _check_superuser_only_fields(request, auth)
     page, per_page, skip_total = page_params(request)
-    order, random = _sort(collection, request.query_params.get("sort", ""))
-    if request.query_params.get("filter", "").strip():
-        raise bad_request()
-    if not rules.allows(collection, "listRule", auth):
-        if rules.superusers_only(collection, "listRule"):
-            raise ApiError(403, ONLY_SUPERUSERS)
-        return JSONResponse(page_body([], page, per_page, -1 if skip_total else 0))
-    rows, total = await sat.db.read(
-        store.list_records, sat.schema.table(collection), order or ([] if random else _default_order(collection)),
-        random, per_page, (page - 1) * per_page, not skip_total,
-    )
+    info = request_info(request, auth)
+    try:
+        where = rules.list_condition(rules.scope_of(sat), collection, info, request.query_params.get("filter", ""))
+        order = _order(request, collection, info)
+        rows, total = await sat.db.read(
+            query.list_records, sat.schema.table(collection), where, order, per_page, (page - 1) * per_page, not skip_total,
+        )
+    except rules.SuperusersOnly:
+        raise ApiError(403, ONLY_SUPERUSERS) from None
+    except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
+        raise bad_request() from None
     fields = request.query_params.get("fields")
     items = [pick_fields(records.export(collection, records.from_row(collection, row), auth), fields) for row in rows]
     return JSONResponse(page_body(items, page, per_page, total))
 
 
-async def _existing(request: Request, collection: Collection) -> dict[str, Any]:
-    found = await records.find(satchel(request), collection, request.path_params["id"])
-    if found is None:
+async def _find_allowed(request: Request, collection: Collection, rule: str, info: rules.RequestInfo) -> dict[str, Any]:
+    """The record the path names, if the rule lets this request see it; 404 otherwise."""
+    sat = satchel(request)
+    record_id = request.path_params["id"]
+    try:
+        where = rules.rule_condition(rules.scope_of(sat), collection, rule, info)
+        row = await sat.db.read(query.find_record, sat.schema.table(collection), record_id, where)
+    except rules.SuperusersOnly:
+        raise ApiError(403, ONLY_SUPERUSERS) from None
+    except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
+        raise not_found() from None
+    if row is None:
         raise not_found()
-    return found
+    return records.from_row(collection, row)
 
 
 async def view_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
     auth = await current_auth(request)
-    _check_rule(collection, "viewRule", auth, not_found())
-    values = await _existing(request, collection)
+    _deny_null_rule(collection, "viewRule", auth)
+    values = await _find_allowed(request, collection, "viewRule", request_info(request, auth))
     return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
+
+
+def _uploads(body: Any) -> dict[str, list[str]]:
+    return {key: [f.filename for f in files] for key, files in body.files.items()}
 
 
 async def create_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
     auth = await current_auth(request)
-    _check_rule(collection, "createRule", auth, bad_request("Failed to create record."))
+    _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
     with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
-        values = await records.save(sat, collection, None, body, auth)
+        zero = {f["name"]: field_type(f).zero(f) for f in collection.fields}
+        data = rule_body(collection, zero, body.values, _uploads(body), is_superuser(auth))
+        info = request_info(request, auth, data)
+
+        async def create_rule(row: dict[str, Any]) -> bool:
+            if collection.is_auth:
+                row = {**row, "verified": False}  # the rule must not trust a self-set flag
+            return await rules.create_allowed(sat, collection, row, info)
+
+        values = await records.save(sat, collection, None, body, auth, check=create_rule)
     return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
 
 
 async def update_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
     auth = await current_auth(request)
-    _check_rule(collection, "updateRule", auth, not_found())
+    _deny_null_rule(collection, "updateRule", auth)
     sat = satchel(request)
-    current = await _existing(request, collection)
+    stored = await records.find(sat, collection, request.path_params["id"])
+    if stored is None:
+        raise not_found()
     with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
+        data = rule_body(collection, stored, body.values, _uploads(body), is_superuser(auth))
+        current = await _find_allowed(request, collection, "updateRule", request_info(request, auth, data))
         values = await records.save(sat, collection, current, body, auth)
     return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
 
@@ -122,7 +173,7 @@ async def update_record(request: Request) -> JSONResponse:
 async def delete_record(request: Request) -> Response:
     collection = collection_or_404(request)
     auth = await current_auth(request)
-    _check_rule(collection, "deleteRule", auth, not_found())
-    await _existing(request, collection)
+    _deny_null_rule(collection, "deleteRule", auth)
+    await _find_allowed(request, collection, "deleteRule", request_info(request, auth))
     await records.delete(satchel(request), collection, request.path_params["id"])
     return Response(status_code=204)

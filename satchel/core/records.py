@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,7 @@ def _prepare(
     return Save(values, files, old_files, passwords)
 
 
-def _auth_form_errors(collection: Collection, save: Save, body: dict[str, Any], is_new: bool, superuser: bool) -> dict[str, Any]:
+def _auth_form_errors(collection: Collection, save: Save, body: dict[str, Any], is_new: bool) -> dict[str, Any]:
     """Checks of the auth form that PocketBase runs before any field check (and alone)."""
     errors: dict[str, Any] = {}
     if not collection.is_auth:
@@ -165,13 +166,20 @@ def _to_row(collection: Collection, values: dict[str, Any]) -> dict[str, Any]:
     return {f["name"]: field_type(f).to_db(values.get(f["name"]), f) for f in collection.fields}
 
 
-async def save(sat: Satchel, collection: Collection, current: dict[str, Any] | None, body: Any, auth: Auth | None) -> dict[str, Any]:
-    """Create (current is None) or update a record; returns its new values."""
+async def save(
+    sat: Satchel, collection: Collection, current: dict[str, Any] | None, body: Any, auth: Auth | None,
+    check: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
+) -> dict[str, Any]:
+    """Create (current is None) or update a record; returns its new values.
+
+    `check` sees the row as it would be stored, before any validation (the create rule)."""
     is_new = current is None
     failed = "Failed to create record." if is_new else "Failed to update record."
     base = {f["name"]: field_type(f).zero(f) for f in collection.fields} if is_new else current
     plan = _prepare(sat, collection, base, body, auth, is_new)
-    errors = _auth_form_errors(collection, plan, body.values, is_new, is_superuser(auth))
+    if check is not None and not await check(_to_row(collection, plan.values)):
+        raise bad_request(failed)
+    errors = _auth_form_errors(collection, plan, body.values, is_new)
     if not errors:
         errors = await sat.db.read(_validate, sat, collection, plan, is_new)
     if errors:
