@@ -13,63 +13,23 @@ input is first made valid (`CASE WHEN x ~ number THEN x ELSE '0' END`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from .dialect_sqlite import bind, json_path_literal
-from .pg_numbers import let, real_text as _real_text
+from .pg_numbers import let
+from .pg_parts import FLOAT, Parts, parts_of, to_numeric, to_text, triple
 from .values import (
-    INT, JSON, LOWER_ASCII, NULL, NUM, NUMERIC_TEXT, REAL, TEXT, UPPER_ASCII, Value,
-    as_text, ascii_lower, literal_class, numeric_affinity,
+    INT, JSON, LOWER_ASCII, NUM, TEXT, UPPER_ASCII, Value,
+    as_text, ascii_lower, numeric_affinity,
 )
 
 Expr = Any
-FLOAT = sa.Float(precision=53)
 ORDERING = ("<", "<=", ">", ">=")
 LIKE_TRAILING_ESCAPE = r"(^|[^\\])(\\\\)*\\$"
-_ROOT_PATH = sa.literal_column("'{}'::text[]")
-
-
-@dataclass(frozen=True)
-class Parts:
-    """One operand as (class, number, text); `cls` is 0 NULL, 1 number, 2 text, or None if per row."""
-
-    cls: int | None
-    klass: Expr  # SQL integer giving the class per row
-    num: Expr = None
-    txt: Expr = None
-    numtxt: Expr = None  # the text SQLite would print for the number reading
-    possible: frozenset[int] = field(default_factory=frozenset)
-    nullable: bool = True
-    null_test: Expr = None  # SQL that is true when the operand is NULL
-
-
-def _int(n: int) -> Expr:
-    return sa.literal_column(str(n), sa.Integer())
-
-
-def _static(cls: int, expr: Expr, nullable: bool, num: Expr = None, txt: Expr = None, numtxt: Expr = None) -> Parts:
-    null_test = expr.is_(None) if nullable else sa.false()
-    klass = sa.case((null_test, _int(0)), else_=_int(cls)) if nullable else _int(cls)
-    possible = frozenset({cls, 0} if nullable else {cls})
-    return Parts(cls, klass, num, txt, numtxt, possible, nullable, null_test)
-
-
-def _number_to_text(expr: Expr, kind: str) -> Expr:
-    """SQLite's text for a number: INTEGERs (and whole values of NUMERIC columns) without a fraction."""
-    if kind == INT:
-        return sa.cast(expr, sa.Text())
-    if kind == REAL:
-        return _real_text(expr)
-    whole = sa.and_(expr == sa.func.trunc(expr), sa.func.abs(expr) < 9.2e18)
-    return sa.case((whole, sa.cast(sa.cast(expr, sa.BigInteger()), sa.Text())), else_=_real_text(expr))
-
-
-def _safe_float(text: Expr) -> Expr:
-    return sa.cast(sa.case((text.op("~")(NUMERIC_TEXT), text), else_="0"), FLOAT)
 
 
 class PostgresDialect:
@@ -80,90 +40,19 @@ class PostgresDialect:
             return bind(value.lit)
         return value.expr
 
-    # operands -> parts -------------------------------------------------------------
-
     def parts(self, value: Value) -> Parts:
-        parts = self._parts(value)
-        return _coalesced(parts) if value.coalesced else parts
-
-    def _parts(self, value: Value) -> Parts:
-        if value.is_literal:
-            lit = value.lit
-            cls = literal_class(lit)
-            if cls == 0:
-                return Parts(0, _int(0), possible=frozenset({0}), nullable=True, null_test=sa.true())
-            expr = bind(lit)
-            if cls == 2:
-                return Parts(2, _int(2), txt=expr, possible=frozenset({2}), nullable=False, null_test=sa.false())
-            numtxt = bind(as_text(lit, value.kind))
-            return Parts(1, _int(1), num=expr, numtxt=numtxt, possible=frozenset({1}), nullable=False, null_test=sa.false())
-        if value.kind == NULL:
-            return Parts(0, _int(0), possible=frozenset({0}), nullable=True, null_test=sa.true())
-        if value.kind == TEXT:
-            return _static(2, value.expr, value.nullable, txt=value.expr)
-        if value.kind in (NUM, REAL, INT):
-            return _static(1, value.expr, value.nullable, num=value.expr, numtxt=_number_to_text(value.expr, value.kind))
-        return self._json_parts(value.expr)
-
-    def _json_parts(self, doc: Expr) -> Parts:
-        """A `json` value (json, not jsonb: objects keep their text and key order, as in SQLite)."""
-        kind = sa.func.json_typeof(doc)
-        text = sa.cast(doc, sa.Text())
-        klass = sa.case(
-            (kind.in_(["number", "boolean"]), _int(1)),
-            (kind.in_(["string", "array", "object"]), _int(2)),
-            else_=_int(0),
-        )
-        number = _safe_float(sa.case((kind == "number", text), else_="0"))
-        num = sa.case((kind == "boolean", sa.case((text == "true", 1.0), else_=0.0)), else_=number)
-        txt = sa.case((kind == "string", doc.op("#>>")(_ROOT_PATH)), else_=text)
-        numtxt = sa.case(
-            (kind == "boolean", sa.case((text == "true", "1"), else_="0")),
-            (text.op("~")("[.eE]"), _real_text(number)),  # a JSON number with a fraction or exponent is a REAL
-            else_=text,
-        )
-        return Parts(None, klass, num, txt, numtxt, frozenset({0, 1, 2}), True, klass == 0)
-
-    # affinity ---------------------------------------------------------------------
-
-    def _to_numeric(self, value: Value, parts: Parts) -> Parts:
-        """NUMERIC affinity: text that reads as a number is that number."""
-        if value.is_literal:
-            return self.parts(Value(value.kind, lit=numeric_affinity(value.lit)))
-        if 2 not in parts.possible:
-            return parts
-        looks = parts.txt.op("~")(NUMERIC_TEXT)
-        if parts.cls == 2 and not parts.nullable:
-            klass = sa.case((looks, _int(1)), else_=_int(2))
-        else:
-            klass = sa.case((sa.and_(parts.klass == 2, looks), _int(1)), else_=parts.klass)
-        num = sa.case((parts.klass == 2, _safe_float(parts.txt)), else_=parts.num) if parts.num is not None else _safe_float(parts.txt)
-        return Parts(None, klass, num, parts.txt, parts.txt, parts.possible | {1}, parts.nullable, parts.null_test)
-
-    def _to_text(self, value: Value, parts: Parts) -> Parts:
-        """TEXT affinity: numbers are compared as their text."""
-        if 1 not in parts.possible:
-            return parts
-        if value.is_literal:
-            return self.parts(Value(TEXT, lit=as_text(value.lit, value.kind)))
-        if parts.cls == 1:
-            klass = sa.case((parts.null_test, _int(0)), else_=_int(2)) if parts.nullable else _int(2)
-            possible = frozenset({2, 0} if parts.nullable else {2})
-            return Parts(2, klass, None, parts.numtxt, None, possible, parts.nullable, parts.null_test)
-        klass = sa.case((parts.klass == 1, _int(2)), else_=parts.klass)
-        txt = sa.case((parts.klass == 1, parts.numtxt), else_=parts.txt)
-        return Parts(None, klass, None, txt, None, (parts.possible - {1}) | {2}, parts.nullable, parts.null_test)
+        return parts_of(value)
 
     def _affinity(self, a: Value, b: Value) -> tuple[Parts, Parts]:
         pa, pb = self.parts(a), self.parts(b)
         if a.aff == "numeric" and b.aff != "numeric":
-            pb = self._to_numeric(b, pb)
+            pb = to_numeric(b, pb)
         elif b.aff == "numeric" and a.aff != "numeric":
-            pa = self._to_numeric(a, pa)
+            pa = to_numeric(a, pa)
         elif a.aff == "text" and b.aff is None:
-            pb = self._to_text(b, pb)
+            pb = to_text(b, pb)
         elif b.aff == "text" and a.aff is None:
-            pa = self._to_text(a, pa)
+            pa = to_text(a, pa)
         return pa, pb
 
     # comparisons ------------------------------------------------------------------
@@ -280,7 +169,7 @@ class PostgresDialect:
             return Value(value.kind, lit="" if value.lit is None else value.lit, nullable=False)
         if value.kind == TEXT:
             return Value(TEXT, sa.func.coalesce(value.expr, ""), nullable=False)
-        return replace(value, coalesced=True, aff=None, nullable=False)
+        return replace(value, coalesced=True, aff=None)  # nullable stays: the parts turn NULL into text
 
     def lower(self, value: Value) -> Value:
         if value.is_literal:
@@ -349,7 +238,7 @@ class PostgresDialect:
             number = numeric_affinity(value.lit)
             return bind(float(number)) if isinstance(number, (int, float)) else sa.cast(sa.null(), FLOAT)
         def number(v: Value) -> Expr:
-            parts = self._to_numeric(v, self.parts(v))
+            parts = to_numeric(v, self.parts(v))
             if parts.cls == 1:
                 return parts.num
             return sa.case((parts.klass == 1, parts.num), else_=sa.cast(sa.null(), FLOAT))
@@ -375,7 +264,7 @@ class PostgresDialect:
     def order_keys(self, value: Value) -> list[tuple[Expr, bool]]:
         """ORDER BY keys that order as SQLite does: NULL < numbers < text in byte order."""
         if value.kind == JSON and not value.is_literal:
-            klass, num, txt = (self._bound([value], lambda v, i=i: _triple(self.parts(v))[i]) for i in range(3))
+            klass, num, txt = (self._bound([value], lambda v, i=i: triple(self.parts(v))[i]) for i in range(3))
             return [(klass, False), (num, False), (txt.collate("C"), False)]
         parts = self.parts(value)
         if parts.cls == 2:
@@ -384,26 +273,11 @@ class PostgresDialect:
             return [(parts.num, parts.nullable)]
         if parts.cls == 0:
             return []
-        klass, num, txt = _triple(parts)
+        klass, num, txt = triple(parts)
         return [(klass, False), (num, False), (txt.collate("C"), False)]
 
     def true_join(self) -> Expr:
         return sa.true()
-
-
-def _coalesced(parts: Parts) -> Parts:
-    """COALESCE(x, ''): a NULL reads as the empty text."""
-    if 0 not in parts.possible:
-        return parts
-    klass = sa.case((parts.klass == 0, _int(2)), else_=parts.klass)
-    txt = sa.literal("", sa.Text()) if parts.txt is None else sa.func.coalesce(parts.txt, "")
-    return Parts(None, klass, parts.num, txt, parts.numtxt, (parts.possible - {0}) | {2}, False, sa.false())
-
-
-def _triple(parts: Parts) -> tuple[Expr, Expr, Expr]:
-    num = parts.num if parts.num is not None else sa.cast(sa.null(), FLOAT)
-    txt = parts.txt if parts.txt is not None else sa.cast(sa.null(), sa.Text())
-    return parts.klass, num, txt
 
 
 def _rank(op: str, a: int, b: int) -> bool:

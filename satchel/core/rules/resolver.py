@@ -8,6 +8,7 @@ static `@request.*` values, which are bound as parameters, never written into th
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from ..collections import Collection
 from ..fields.casting import to_str_list
 from .errors import FilterError
-from .operands import DISABLED, Operand, columnify, fixed, null, param
+from .operands import DISABLED, Operand, columnify, fixed, go_string, null, param
 from .paths import MULTI_VALUE_TYPES, PathRunner, Ref, is_multiple, split_modifier
 from .request_info import PLAIN_AUTH_FIELDS
 from .values import literal
@@ -34,6 +35,7 @@ ALLOWED = [
     )
 ]
 _MISSING = object()
+_GO_FLOAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,9 @@ class Resolver:
     def _plain(self, value: Any, last: str) -> Any:
         if isinstance(value, str):
             field = self.root.collection.field(last)
-            if field is not None and field["type"] == "number":
-                try:
-                    return float(value)
-                except ValueError:
-                    return value
+            if field is not None and field["type"] == "number" and _GO_FLOAT.match(value):
+                number = float(value)  # a number field compared with a form value: strconv.ParseFloat,
+                return number if math.isfinite(number) else value  # which refuses what overflows
             return value
         if value is None or isinstance(value, (bool, int, float)):
             return value
@@ -228,8 +228,7 @@ def _to_slice(value: Any) -> list[Any]:
 
 
 def _go_string_or_empty(value: Any) -> str:
-    from .operands import go_string
-
+    """cast.ToString: "" for what it can't turn into text (maps, lists)."""
     if isinstance(value, (dict, list)):
         return ""
     return go_string(value)
