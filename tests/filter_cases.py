@@ -161,7 +161,7 @@ POSTS: list[str] = [
     # literals on the left, fields on both sides
     '"a" = "a"', '"a" != "a"', "1 = 1", "1 = true", '"1" = 1', '1 < "a"', '"" = null', "null = null", "null != null",
     "title = title", "title != title", "n = n", "title = n", "n > title", "title ~ title", "j = j", "j.x = n",
-    "n = b", "b = true && n > 0", 'title = cat', '"" = title', '"Hello" ~ title', "5 = n", "n ?= 5",
+    "n = b", "b = true && n > 0", "d = editors.age", "d = author.age", "editors.age = d", "author.age = author.name", 'title = cat', '"" = title', '"Hello" ~ title', "5 = n", "n ?= 5",
     # any-of / all-of through relations
     *_grid(["author.name", "editors.name", "editors.age", "editors.active", "author.team.name", "editors.team.name"],
            ["=", "!=", "?=", "?!=", ">", "?>", "~", "?~"], ['"Ann"', '"Bob"', '""', "30", "null", "true", '"a"']),
@@ -255,3 +255,19 @@ SORTS: list[tuple[str, str]] = [
         "a,b,c,d,e,f,g,h,i", "n,n,n,n,n,n,n,n", "n,n,n,n,n,n,n,n,n", "comments_via_post.likes,n", "@collection.teams.rank,n",
     ]
 ] + [("authors", s) for s in ["name", "-age", "team.name,name", "skills,name", "-active,name"]]
+
+EXPANDS: list[dict[str, str]] = [
+    {"expand": e} for e in [
+        "author", "editors", "author.team", "editors.team", "comments_via_post", "comments_via_post.by", "author,editors.team",
+        "bundles_via_items", "author.profiles_via_author", "owner", "nope", "author.nope", " author . team ", ",author,,",
+        "author.comments_via_by.post.author.team", "author.team.authors_via_team.team.authors_via_team.team.authors_via_team",
+        "comments_via_post.post.comments_via_post.post", "author,author.team", "editors,editors.team,editors.profiles_via_author",
+    ]
+] + [
+    {"fields": f} for f in [
+        "id,title", "*", "id,tags", " id , n ", "title:excerpt(5)", "title:excerpt(5,true)", "title:excerpt(100, 1)",
+        "id,j.x", "id,j", "nope", "title:excerpt(0)", "title:foo", "title:excerpt(", "id,title:excerpt(3,true),n",
+    ]
+] + [
+    {"expand": "author.team,editors", "fields": f} for f in ["id,expand.author.name", "*,expand.author.team.name", "expand", "expand.editors.id,id"]
+]

@@ -8,7 +8,10 @@ case in `filter_cases.CASES` is listed as a superuser on all of them, and the id
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -123,3 +126,30 @@ def test_sort_orders_the_records_as_the_reference_does(reference_sorter, satchel
     admin = client.admin
     got = sorted_outcome(client.get(f"/api/collections/{collection}/records", params={"sort": sort, "perPage": 500}, headers=admin))
     assert got == reference_sorter(collection, sort)
+
+
+DATE_VALUE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def body_outcome(response: httpx.Response) -> tuple[int, Any]:
+    """Status and body with the run-specific timestamps masked."""
+    return response.status_code, json.loads(DATE_VALUE.sub("<date>", response.text))
+
+
+@pytest.fixture(scope="module")
+def reference_getter() -> Iterator[Callable[[str, dict[str, str], bool], tuple[int, Any]]]:
+    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
+        filter_cases.load(http.request, ref.auth)
+        yield lambda path, params, guest: body_outcome(http.get(path, params=params, headers={} if guest else ref.auth))
+
+
+EXPAND_CASES = [(params, guest) for params in filter_cases.EXPANDS for guest in (False, True)]
+
+
+@pytest.mark.parametrize(("params", "guest"), EXPAND_CASES, ids=[f"{p}-{'guest' if g else 'admin'}" for p, g in EXPAND_CASES])
+def test_expand_and_fields_shape_records_as_the_reference_does(reference_getter, satchel_client, params: dict[str, str], guest: bool) -> None:
+    _, client = satchel_client
+    for path in ("/api/collections/posts/records", f"/api/collections/posts/records/{filter_cases.P[1]}"):
+        query = {"sort": "id", **params} if path.endswith("records") else params
+        got = body_outcome(client.get(path, params=query, headers={} if guest else client.admin))
+        assert got == reference_getter(path, query, guest)

@@ -228,3 +228,15 @@ def test_a_filter_that_would_run_for_ages_is_cut_off_as_a_400(client, admin, mon
     cross = " && ".join(f"@collection.notes:c{i}.title ?> @collection.notes:c{(i + 1) % 6}.title" for i in range(6))
     response = client.get("/api/collections/notes/records", params={"filter": cross}, headers=admin)
     assert response.json() == BAD_REQUEST
+
+
+def test_rule_error_explains_a_rule_that_cannot_compile(sat, client, admin):
+    from satchel.core import rules
+
+    _notes(client, admin)
+    notes = sat.find_collection("notes")
+    assert rules.rule_error(sat.schema, notes, "owner = @request.auth.id && title ~ 'x'") is None
+    assert rules.rule_error(sat.schema, notes, "@request.auth.anything = 1") is None  # no auth record while validating
+    assert rules.rule_error(sat.schema, notes, "") is None and rules.rule_error(sat.schema, notes, None) is None
+    assert "nope" in rules.rule_error(sat.schema, notes, "nope = 1")
+    assert rules.rule_error(sat.schema, notes, "title = ") is not None

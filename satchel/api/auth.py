@@ -21,7 +21,15 @@ def _auth_collection(request: Request) -> Collection:
     return collection
 
 
-def auth_response(auth: Auth) -> JSONResponse:
+async def auth_response(request: Request, auth: Auth) -> JSONResponse:
+    """The token and record, once the collection's authRule accepts the record for this request."""
+    from ..core import rules
+    from .context import current_auth
+    from .records import request_info
+
+    info = request_info(request, await current_auth(request))
+    if not await rules.can_access(satchel(request), auth.collection, auth.id, "authRule", info):
+        raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
     record = records.export(auth.collection, records.from_row(auth.collection, auth.record), auth, show_email=True)
     return JSONResponse({"record": record, "token": tokens.new_token(auth.collection, auth.record, "auth")})
 
@@ -46,7 +54,7 @@ async def with_password(request: Request) -> JSONResponse:
     )
     if auth is None:
         raise ApiError(400, "Failed to authenticate.")
-    return auth_response(auth)
+    return await auth_response(request, auth)
 
 
 async def refresh(request: Request) -> JSONResponse:
@@ -54,7 +62,7 @@ async def refresh(request: Request) -> JSONResponse:
     auth = await require_auth(request)
     if auth.collection.id != collection.id:
         raise ApiError(403, f"The request requires auth record from {auth.collection.name} collection.")
-    return auth_response(auth)
+    return await auth_response(request, auth)
 
 
 async def methods(request: Request) -> JSONResponse:
@@ -62,12 +70,12 @@ async def methods(request: Request) -> JSONResponse:
     password = collection.data["passwordAuth"]
     return JSONResponse(
         {
-            "password": {"identityFields": password["identityFields"], "enabled": password["enabled"]},
+            "password": {"identityFields": password["identityFields"] if password["enabled"] else [], "enabled": password["enabled"]},
             "oauth2": {"providers": [], "enabled": False},
             "mfa": {"enabled": False, "duration": 0},
             "otp": {"enabled": False, "duration": 0},
             "authProviders": [],
-            "usernamePassword": False,
+            "usernamePassword": password["enabled"] and "username" in password["identityFields"],
             "emailPassword": password["enabled"] and "email" in password["identityFields"],
         }
     )

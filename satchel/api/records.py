@@ -18,11 +18,13 @@ from ..core.auth import Auth, is_superuser
 from ..core.collections import Collection
 from ..core.fields import field_type
 from ..core.rules import query
+from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import rule_body
 from .body import read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
 from .errors import ApiError, bad_request, not_found
-from .listing import page_body, page_params, pick_fields
+from .listing import page_body, page_params
+from .picker import pick_response
 
 BASE_BODY_LIMIT = 32 << 20
 ONLY_SUPERUSERS = "Only superusers can perform this action."
@@ -103,9 +105,35 @@ async def list_records(request: Request) -> JSONResponse:
         raise ApiError(403, ONLY_SUPERUSERS) from None
     except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
         raise bad_request() from None
-    fields = request.query_params.get("fields")
-    items = [pick_fields(records.export(collection, records.from_row(collection, row), auth), fields) for row in rows]
+    items = await _enrich(request, collection, [records.from_row(collection, row) for row in rows], auth, info)
     return JSONResponse(page_body(items, page, per_page, total))
+
+
+async def _enrich(request: Request, collection: Collection, values: list[dict[str, Any]], auth: Auth | None,
+                  info: rules.RequestInfo) -> list[dict[str, Any]]:
+    """Records as JSON: emails shown to their managers, `expand` resolved, `fields` picked."""
+    sat = satchel(request)
+    managed = await rules.managed_ids(sat, collection, [v["id"] for v in values], info)
+    nodes = [Node(collection, v, show_email=v["id"] in managed) for v in values]
+    await expand(sat, nodes, request.query_params.get("expand", ""), info)
+    fields = request.query_params.get("fields")
+    return [pick_response(_export(node, auth), fields) for node in nodes]
+
+
+def _export(node: Node, auth: Auth | None) -> dict[str, Any]:
+    out = records.export(node.collection, node.values, auth, show_email=node.show_email)
+    if node.expand is not None:
+        out["expand"] = {
+            name: [_export(n, auth) for n in child] if isinstance(child, list) else _export(child, auth)
+            for name, child in sorted(node.expand.items())
+        }
+        out = dict(sorted(out.items()))
+    return out
+
+
+async def _respond(request: Request, collection: Collection, values: dict[str, Any], auth: Auth | None) -> JSONResponse:
+    [item] = await _enrich(request, collection, [values], auth, request_info(request, auth))
+    return JSONResponse(item)
 
 
 async def _find_allowed(request: Request, collection: Collection, rule: str, info: rules.RequestInfo) -> dict[str, Any]:
@@ -129,7 +157,7 @@ async def view_record(request: Request) -> JSONResponse:
     auth = await current_auth(request)
     _deny_null_rule(collection, "viewRule", auth)
     values = await _find_allowed(request, collection, "viewRule", request_info(request, auth))
-    return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
+    return await _respond(request, collection, values, auth)
 
 
 def _uploads(body: Any) -> dict[str, list[str]]:
@@ -146,13 +174,17 @@ async def create_record(request: Request) -> JSONResponse:
         data = rule_body(collection, zero, body.values, _uploads(body), is_superuser(auth))
         info = request_info(request, auth, data)
 
-        async def create_rule(row: dict[str, Any]) -> bool:
-            if collection.is_auth:
-                row = {**row, "verified": False}  # the rule must not trust a self-set flag
-            return await rules.create_allowed(sat, collection, row, info)
+        def unverified(row: dict[str, Any]) -> dict[str, Any]:
+            return {**row, "verified": False} if collection.is_auth else row  # rules must not trust a self-set flag
 
-        values = await records.save(sat, collection, None, body, auth, check=create_rule)
-    return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
+        async def create_rule(row: dict[str, Any]) -> bool:
+            return await rules.create_allowed(sat, collection, unverified(row), info)
+
+        async def manages(row: dict[str, Any]) -> bool:
+            return await rules.manages_unsaved(sat, collection, unverified(row), info)
+
+        values = await records.save(sat, collection, None, body, auth, check=create_rule, manager=manages)
+    return await _respond(request, collection, values, auth)
 
 
 async def update_record(request: Request) -> JSONResponse:
@@ -165,9 +197,11 @@ async def update_record(request: Request) -> JSONResponse:
         raise not_found()
     with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
         data = rule_body(collection, stored, body.values, _uploads(body), is_superuser(auth))
-        current = await _find_allowed(request, collection, "updateRule", request_info(request, auth, data))
-        values = await records.save(sat, collection, current, body, auth)
-    return JSONResponse(pick_fields(records.export(collection, values, auth), request.query_params.get("fields")))
+        info = request_info(request, auth, data)
+        current = await _find_allowed(request, collection, "updateRule", info)
+        manager = bool(await rules.managed_ids(sat, collection, [current["id"]], info))
+        values = await records.save(sat, collection, current, body, auth, manager=manager)
+    return await _respond(request, collection, values, auth)
 
 
 async def delete_record(request: Request) -> Response:

@@ -19,7 +19,7 @@ from .auth import Auth, is_superuser
 from .collections import Collection
 from .fields import field_type
 from .fields.date import now
-from .fields.password import hash_password
+from .fields.password import check_password, hash_password
 from .fields.text import generate
 from .record_data import apply_body
 from .state import Satchel
@@ -106,25 +106,40 @@ def _prepare(
     for field in collection.fields:
         if field["type"] == "autodate" and (is_new and field.get("onCreate") or field.get("onUpdate")):
             values[field["name"]] = stamp
-    if collection.is_auth and (is_new or passwords.get("password")):
+    # A new password or email ends every session: earlier auth and file tokens stop verifying.
+    if collection.is_auth and (is_new or passwords.get("password") or values.get("email") != current.get("email")):
         values["tokenKey"] = generate("[a-zA-Z0-9]{50}")
     return Save(values, files, old_files, passwords)
 
 
-def _auth_form_errors(collection: Collection, save: Save, body: dict[str, Any], is_new: bool) -> dict[str, Any]:
-    """Checks of the auth form that PocketBase runs before any field check (and alone)."""
+def _auth_form_errors(
+    collection: Collection, save: Save, body: dict[str, Any], current: dict[str, Any], is_new: bool, manage: bool
+) -> dict[str, Any]:
+    """Checks of the auth form that PocketBase runs before any field check (and alone).
+
+    `manage`: a superuser or a manager (manageRule) may change email and verified, and a
+    password without the old one."""
     errors: dict[str, Any] = {}
     if not collection.is_auth:
         return errors
+    mismatch = field_error("validation_values_mismatch", "Values don't match.")
+    if not is_new and not manage and save.values.get("email") != current.get("email"):
+        errors["email"] = mismatch
+    if not manage and bool(save.values.get("verified")) != bool(current.get("verified")):
+        errors["verified"] = mismatch
     password = save.passwords.get("password", "")
-    confirm = body.get("passwordConfirm")
-    if is_new and not password:
+    confirm, old = (body.get(k) if isinstance(body.get(k), str) else "" for k in ("passwordConfirm", "oldPassword"))
+    if (is_new or confirm or old) and not password:
         errors["password"] = field_error("validation_required", "Cannot be blank.")
-    if password or is_new:
-        if not confirm:
-            errors["passwordConfirm"] = field_error("validation_required", "Cannot be blank.")
-        elif confirm != password:
-            errors["passwordConfirm"] = field_error("validation_values_mismatch", "Values don't match.")
+    if (is_new or password or old) and not confirm:
+        errors["passwordConfirm"] = field_error("validation_required", "Cannot be blank.")
+    elif confirm != password:
+        errors["passwordConfirm"] = mismatch
+    if not is_new and not manage and (password or confirm):
+        if not old:
+            errors["oldPassword"] = field_error("validation_required", "Cannot be blank.")
+        elif not check_password(old, current.get("password") or ""):
+            errors["oldPassword"] = field_error("validation_invalid_old_password", "Missing or invalid old password.")
     return errors
 
 
@@ -169,17 +184,23 @@ def _to_row(collection: Collection, values: dict[str, Any]) -> dict[str, Any]:
 async def save(
     sat: Satchel, collection: Collection, current: dict[str, Any] | None, body: Any, auth: Auth | None,
     check: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
+    manager: bool | Callable[[dict[str, Any]], Awaitable[bool]] = False,
 ) -> dict[str, Any]:
     """Create (current is None) or update a record; returns its new values.
 
-    `check` sees the row as it would be stored, before any validation (the create rule)."""
+    `check` sees the row as it would be stored, before any validation (the create rule);
+    `manager` says (or, given that row, finds out) whether the caller passes the auth
+    collection's manageRule for this record."""
     is_new = current is None
     failed = "Failed to create record." if is_new else "Failed to update record."
     base = {f["name"]: field_type(f).zero(f) for f in collection.fields} if is_new else current
     plan = _prepare(sat, collection, base, body, auth, is_new)
-    if check is not None and not await check(_to_row(collection, plan.values)):
+    row = _to_row(collection, plan.values)
+    if check is not None and not await check(row):
         raise bad_request(failed)
-    errors = _auth_form_errors(collection, plan, body.values, is_new)
+    if callable(manager):
+        manager = await manager(row)
+    errors = _auth_form_errors(collection, plan, body.values, base, is_new, manager or is_superuser(auth))
     if not errors:
         errors = await sat.db.read(_validate, sat, collection, plan, is_new)
     if errors:

@@ -13,10 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..auth import Auth, is_superuser
 from ..collections import Collection
 from . import query
-from .access import Scope, SuperusersOnly, list_condition, rule_condition, scope_of, unsaved_check
+from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check
 from .errors import FilterError
 from .sort import order_by
 from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, normalize_headers
@@ -25,18 +24,9 @@ log = logging.getLogger("satchel.rules")
 
 __all__ = [
     "DEFAULT", "PROTECTED_FILE", "FilterError", "RequestInfo", "Scope", "SuperusersOnly",
-    "allows", "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
-    "rule_condition", "scope_of", "superusers_only",
+    "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
+    "managed_ids", "manages_unsaved", "rule_condition", "rule_error", "scope_of",
 ]
-
-
-def allows(collection: Collection, rule_name: str, auth: Auth | None) -> bool:
-    """True when the rule lets this caller act on every record (superuser, or an empty rule)."""
-    return is_superuser(auth) or collection.rule(rule_name) == ""
-
-
-def superusers_only(collection: Collection, rule_name: str) -> bool:
-    return collection.rule(rule_name) is None
 
 
 async def can_access(sat: Any, collection: Collection, record_id: str, rule_name: str, request: RequestInfo) -> bool:
@@ -45,7 +35,7 @@ async def can_access(sat: Any, collection: Collection, record_id: str, rule_name
         where = rule_condition(scope_of(sat), collection, rule_name, request)
     except SuperusersOnly:
         return False
-    except FilterError as exc:
+    except (FilterError, RecursionError) as exc:
         log.warning("%s.%s can't be applied: %s", collection.name, rule_name, exc)
         return False
     if where is None:
@@ -65,12 +55,41 @@ async def create_allowed(sat: Any, collection: Collection, row: dict[str, Any], 
         return True
     if rule is None:
         return False
+    return await _unsaved_matches(sat, collection, "createRule", rule, row, request)
+
+
+async def manages_unsaved(sat: Any, collection: Collection, row: dict[str, Any], request: RequestInfo) -> bool:
+    """Whether the caller manages this not-yet-stored auth record (manageRule; never for an empty rule)."""
+    rule = collection.rule("manageRule")
+    if not collection.is_auth or not rule or request.auth is None:
+        return False
+    return await _unsaved_matches(sat, collection, "manageRule", rule, row, request)
+
+
+async def _unsaved_matches(sat: Any, collection: Collection, name: str, rule: str, row: dict[str, Any], request: RequestInfo) -> bool:
     try:
         check = unsaved_check(scope_of(sat), collection, rule, row, request)
         return await sat.db.read(query.exists, check)
-    except FilterError as exc:
-        log.info("%s.createRule can't be applied: %s", collection.name, exc)
+    except (FilterError, RecursionError) as exc:
+        log.info("%s.%s can't be applied: %s", collection.name, name, exc)
         return False
     except sa.exc.SQLAlchemyError as exc:
-        log.warning("%s.createRule failed: %s", collection.name, exc)
+        log.warning("%s.%s failed: %s", collection.name, name, exc)
         return False
+
+
+async def managed_ids(sat: Any, collection: Collection, ids: list[str], request: RequestInfo) -> set[str]:
+    """The ids among `ids` of auth records the caller manages (their email shows, whatever emailVisibility)."""
+    rule = collection.rule("manageRule")
+    if not collection.is_auth or not ids or request.auth is None:
+        return set()
+    if request.is_superuser:
+        return set(ids)
+    if not rule:
+        return set()
+    try:
+        where = rule_condition(scope_of(sat), collection, "manageRule", request)
+        return await sat.db.read(query.matching_ids, sat.schema.table(collection), ids, where)
+    except (FilterError, RecursionError, sa.exc.SQLAlchemyError) as exc:
+        log.warning("%s.manageRule can't be applied: %s", collection.name, exc)
+        return set()

@@ -102,3 +102,21 @@ def unsaved_check(scope: Scope, collection: Collection, rule: str, row: dict[str
     condition = compile_rule(ctx, root, rule, allow_hidden=True)
     base = sa.select(sa.literal(1).label("one")).subquery(ctx.name("_new"))
     return sa.select(sa.literal_column("1")).select_from(ctx.from_clause(base)).where(condition).limit(1)
+
+
+def rule_error(schema: Any, collection: Collection, rule: str | None) -> str | None:
+    """Why a rule can't be compiled for `collection` (as saved, maybe not stored yet), or None.
+
+    For collection validation (the reference's `validation_invalid_rule`); like there, the
+    request is empty, so `@request.auth.*` paths are not checked."""
+    if not rule:
+        return None
+    from ..schema import table_for
+
+    ctx = Context(schema, SQLiteDialect(), RequestInfo())
+    root = Root(collection, Ref(table=table_for(collection)), collection.name)
+    try:
+        compile_rule(ctx, root, rule, allow_hidden=True)
+    except (FilterError, RecursionError) as exc:
+        return str(exc) or "invalid rule"
+    return None

@@ -64,3 +64,21 @@ def find_record(conn: Connection, table: sa.Table, record_id: str, where: Any) -
 def exists(conn: Connection, query: Any) -> bool:
     with time_limit(conn):
         return conn.execute(query).first() is not None
+
+
+def matching_ids(conn: Connection, table: sa.Table, ids: list[str], where: Any) -> set[str]:
+    """The ids among `ids` whose rows meet `where`."""
+    query = sa.select(table.c.id).where(table.c.id.in_(ids))
+    if where is not None:
+        query = query.where(where)
+    with time_limit(conn):
+        return {row.id for row in conn.execute(query)}
+
+
+def rows_by_ids(conn: Connection, table: sa.Table, ids: list[str], where: Any) -> list[dict[str, Any]]:
+    """The rows with these ids that also meet `where`."""
+    query = sa.select(table).where(table.c.id.in_(ids))
+    if where is not None:
+        query = query.where(where)
+    with time_limit(conn):
+        return [dict(row) for row in conn.execute(query).mappings()]
