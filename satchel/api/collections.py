@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import schema
+from ..core import rules, schema
 from ..core.collections import new_collection, updated_collection
 from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
 from .errors import ApiError, bad_request, not_found
-from .listing import paginate, pick_fields
+from .listing import paginate
+
+from .picker import pick_response, picked_json
 
 log = logging.getLogger("satchel.collections")
 BODY_LIMIT = 32 << 20
@@ -47,15 +50,24 @@ def sort_collections(items: list[dict], raw: str) -> list[dict]:
 
 async def list_collections(request: Request) -> JSONResponse:
     await require_superuser(request)
-    items = sort_collections([c.public() for c in satchel(request).schema.all()], request.query_params.get("sort", ""))
-    body = paginate(request, items)
-    body["items"] = [pick_fields(item, request.query_params.get("fields")) for item in body["items"]]
+    sat = satchel(request)
+    items = [c.public() for c in sat.schema.all()]
+    filter_text = request.query_params.get("filter", "")
+    if filter_text:
+        try:
+            query = rules.collections_query(rules.scope_of(sat), items, filter_text)
+            wanted = set(await sat.db.read(rules.query.ids_of, query))
+        except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
+            raise bad_request() from None
+        items = [item for item in items if item["id"] in wanted]
+    body = paginate(request, sort_collections(items, request.query_params.get("sort", "")))
+    body["items"] = [pick_response(item, request.query_params.get("fields")) for item in body["items"]]
     return JSONResponse(body)
 
 
 async def view_collection(request: Request) -> JSONResponse:
     await require_superuser(request)
-    return JSONResponse(_find(request).public())
+    return picked_json(request, _find(request).public())
 
 
 async def create_collection(request: Request) -> JSONResponse:
@@ -64,7 +76,7 @@ async def create_collection(request: Request) -> JSONResponse:
     collection = new_collection(await _body(request), sat.schema)
     await sat.db.write(schema.create_collection, collection)
     await sat.refresh()
-    return JSONResponse(collection.public())
+    return picked_json(request, collection.public())
 
 
 async def update_collection(request: Request) -> JSONResponse:
@@ -74,7 +86,7 @@ async def update_collection(request: Request) -> JSONResponse:
     collection = updated_collection(current, await _body(request), sat.schema)
     await sat.db.write(schema.update_collection, current, collection)
     await sat.refresh()
-    return JSONResponse(collection.public())
+    return picked_json(request, collection.public())
 
 
 async def delete_collection(request: Request) -> Response:

@@ -41,12 +41,3 @@ def paginate(request: Request, items: list[Any]) -> dict[str, Any]:
     chunk = items[(page - 1) * per_page : page * per_page]
     return page_body(chunk, page, per_page, -1 if skip_total else len(items))
 
-
-def pick_fields(item: dict[str, Any], fields: str | None) -> dict[str, Any]:
-    """Keep only the top-level keys named in `fields` (`*` keeps all)."""
-    if not fields:
-        return item
-    wanted = [f.strip().split(":", 1)[0] for f in fields.split(",") if f.strip()]
-    if "*" in wanted:
-        return item
-    return {k: v for k, v in item.items() if k in wanted}

@@ -229,6 +229,21 @@ def validate_collection(collection: Collection, lookup: Any, current: Collection
             field_errors[str(index)] = problems
     if field_errors:
         errors["fields"] = field_errors
+    elif "name" not in errors and hasattr(lookup, "table"):  # the bootstrap's lookup has no tables, nor rules
+        errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
+    return errors
+
+
+def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
+    """Rules that can't be compiled against the collection as it will be saved (unknown fields, bad syntax)."""
+    from .rules import rule_error  # rules build on collections
+
+    errors = {}
+    for rule in RULES + (AUTH_RULES if collection.is_auth else ()):
+        value = collection.data.get(rule)
+        problem = rule_error(schema, collection, value) if isinstance(value, str) else None
+        if problem is not None:
+            errors[rule] = field_error("validation_invalid_rule", f"Invalid rule. Raw error: {problem}.")
     return errors
 
 

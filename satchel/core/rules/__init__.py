@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..collections import Collection
 from . import query
+from .collections_filter import matching_ids_query as collections_query
 from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check
 from .errors import FilterError
 from .sort import order_by
@@ -23,7 +24,7 @@ from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, 
 log = logging.getLogger("satchel.rules")
 
 __all__ = [
-    "DEFAULT", "PROTECTED_FILE", "FilterError", "RequestInfo", "Scope", "SuperusersOnly",
+    "DEFAULT", "PROTECTED_FILE", "FilterError", "collections_query", "RequestInfo", "Scope", "SuperusersOnly",
     "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
     "managed_ids", "manages_unsaved", "rule_condition", "rule_error", "scope_of",
 ]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ..collections import Collection
 from .compiler import compile_rule, related_list_rules
-from .context import MAX_FILTER_LENGTH, Context
+from .context import MAX_FILTER_LENGTH, Context, WithPending
 from .dialect_pg import PostgresDialect
 from .dialect_sqlite import SQLiteDialect
 from .errors import FilterError
@@ -113,8 +113,9 @@ def rule_error(schema: Any, collection: Collection, rule: str | None) -> str | N
         return None
     from ..schema import table_for
 
-    ctx = Context(schema, SQLiteDialect(), RequestInfo())
-    root = Root(collection, Ref(table=table_for(collection)), collection.name)
+    table = table_for(collection)
+    ctx = Context(WithPending(schema, collection, table), SQLiteDialect(), RequestInfo())
+    root = Root(collection, Ref(table=table), collection.name)
     try:
         compile_rule(ctx, root, rule, allow_hidden=True)
     except (FilterError, RecursionError) as exc:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from .build import Builder
 from .context import MAX_EXPRESSIONS, Context
-from .errors import FilterError
+from .errors import FilterError, quote
 from .functions import FUNCTIONS
 from .lexer import FUNC, IDENT, NUMBER, TEXT, Token
 from .macros import MACROS, macro_value
@@ -41,13 +41,13 @@ def resolve_token(resolver: Resolver, token: Token) -> Operand:
         try:
             return param(float(token.literal))
         except ValueError:
-            raise FilterError(f"invalid number {token.literal!r}") from None
+            raise FilterError(f"invalid number {quote(token.literal)}") from None
     if token.kind == FUNC:
         function = FUNCTIONS.get(token.literal)
         if function is None:
-            raise FilterError(f"unknown function {token.literal!r}")
+            raise FilterError(f"unknown function {quote(token.literal)}")
         return function(resolver.ctx.dialect, lambda arg: resolve_token(resolver, arg), token.args)
-    raise FilterError(f"unsupported token type {token.kind!r}")
+    raise FilterError(f"unsupported token type {quote(token.kind)}")
 
 
 def compile_group(resolver: Resolver, group: Group, budget: list[int]) -> Any:
@@ -66,9 +66,16 @@ def _compile_item(resolver: Resolver, builder: Builder, item: Comparison | Group
     if budget[0] <= 0:
         raise FilterError("max filter expressions limit reached")
     budget[0] -= 1
-    left = resolve_token(resolver, item.left)
-    right = resolve_token(resolver, item.right)
+    left = _operand(resolver, item.left, "left")
+    right = _operand(resolver, item.right, "right")
     return builder.comparison(left, item.op, right)
+
+
+def _operand(resolver: Resolver, token: Token, side: str) -> Operand:
+    try:
+        return resolve_token(resolver, token)
+    except FilterError as exc:
+        raise FilterError(f"invalid {side} operand {quote(token.literal)} - {exc}") from None
 
 
 def compile_rule(ctx: Context, root: Root, text: str, allow_hidden: bool, suffix: str = "") -> Any:

@@ -35,6 +35,24 @@ class RuleJoin:
     key: str
 
 
+class WithPending:
+    """A schema that also knows one collection it doesn't store: one being saved, or the collections list."""
+
+    def __init__(self, schema: Any, collection: Collection, table: Any) -> None:
+        self.schema = schema
+        self.pending = collection
+        self.pending_table = table
+
+    def find_collection(self, id_or_name: str) -> Collection | None:
+        if id_or_name and id_or_name in (self.pending.id, self.pending.name):
+            return self.pending
+        found = self.schema.find_collection(id_or_name)
+        return None if found is not None and found.id == self.pending.id else found  # renamed away
+
+    def table(self, collection: Collection) -> Any:
+        return self.pending_table if collection is self.pending else self.schema.table(collection)
+
+
 class Context:
     def __init__(self, schema: Any, dialect: Any, request: RequestInfo | None) -> None:
         self.schema = schema  # anything with find_collection(id_or_name) and table(collection)

@@ -20,7 +20,7 @@ from ..collections import Collection
 from ..fields import field_type
 from . import query
 from .access import SuperusersOnly, rule_condition, scope_of
-from .errors import FilterError
+from .errors import FilterError, quote
 from .paths import has_unique_index
 from .request_info import EXPAND, RequestInfo
 
@@ -104,12 +104,12 @@ def _link(sat: Any, collection: Collection, name: str) -> Link:
         target = sat.find_collection(via.group(1))
         back = target.field(via.group(2)) if target is not None else None
         if back is None or back["type"] != "relation" or back.get("collectionId") != collection.id:
-            raise FilterError(f"couldn't find back-relation {name!r}")
+            raise FilterError(f"couldn't find back-relation {quote(name)}")
         return Link(name, target, not has_unique_index(target, back["name"]), back)
     relation = collection.field(name)
     target = sat.find_collection(relation.get("collectionId", "")) if relation and relation["type"] == "relation" else None
     if target is None:
-        raise FilterError(f"couldn't find relation field {name!r} in collection {collection.name!r}")
+        raise FilterError(f"couldn't find relation field {quote(name)} in collection {quote(collection.name)}")
     return Link(name, target, field_type(relation).is_multiple(relation))
 
 

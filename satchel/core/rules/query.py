@@ -82,3 +82,9 @@ def rows_by_ids(conn: Connection, table: sa.Table, ids: list[str], where: Any) -
         query = query.where(where)
     with time_limit(conn):
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def ids_of(conn: Connection, query: Any) -> list[str]:
+    """The `id` column of a query's rows."""
+    with time_limit(conn):
+        return [row.id for row in conn.execute(query)]
