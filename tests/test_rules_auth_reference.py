@@ -39,6 +39,8 @@ def scenario(call: Call, admin: dict[str, str]) -> list[tuple[str, int, Any]]:
     step("signup verified", "POST", "/api/collections/people/records", json={"email": "c@x.io", "password": "pass1234", "passwordConfirm": "pass1234", "verified": True})
     step("signup blocked", "POST", "/api/collections/people/records", json={"email": "d@x.io", "password": "pass1234", "passwordConfirm": "pass1234", "role": "blocked"})
     la = step("login email", "POST", "/api/collections/people/auth-with-password", json={"identity": "a@x.io", "password": "pass1234"})
+    step("login fields", "POST", "/api/collections/people/auth-with-password?fields=record.email,record.username,token", json={"identity": "a@x.io", "password": "pass1234"})
+    step("methods fields", "GET", "/api/collections/people/auth-methods?fields=password.identityFields,emailPassword")
     step("login username", "POST", "/api/collections/people/auth-with-password", json={"identity": "bert", "password": "pass1234"})
     step("login identityField", "POST", "/api/collections/people/auth-with-password", json={"identity": "bert", "password": "pass1234", "identityField": "email"})
     step("login blocked", "POST", "/api/collections/people/auth-with-password", json={"identity": "d@x.io", "password": "pass1234"})

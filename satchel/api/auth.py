@@ -10,6 +10,7 @@ from ..core.collections import Collection
 from .body import read_body
 from .context import JSONResponse, require_auth, satchel
 from .errors import ApiError, field_error, not_found
+from .picker import picked_json
 
 BODY_LIMIT = 32 << 20
 
@@ -31,7 +32,7 @@ async def auth_response(request: Request, auth: Auth) -> JSONResponse:
     if not await rules.can_access(satchel(request), auth.collection, auth.id, "authRule", info):
         raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
     record = records.export(auth.collection, records.from_row(auth.collection, auth.record), auth, show_email=True)
-    return JSONResponse({"record": record, "token": tokens.new_token(auth.collection, auth.record, "auth")})
+    return picked_json(request, {"record": record, "token": tokens.new_token(auth.collection, auth.record, "auth")})
 
 
 async def with_password(request: Request) -> JSONResponse:
@@ -68,7 +69,8 @@ async def refresh(request: Request) -> JSONResponse:
 async def methods(request: Request) -> JSONResponse:
     collection = _auth_collection(request)
     password = collection.data["passwordAuth"]
-    return JSONResponse(
+    return picked_json(
+        request,
         {
             "password": {"identityFields": password["identityFields"] if password["enabled"] else [], "enabled": password["enabled"]},
             "oauth2": {"providers": [], "enabled": False},

@@ -7,10 +7,14 @@ list); `:excerpt(max, ellipsis?)` turns HTML into a short plain-text excerpt.
 
 from __future__ import annotations
 
+import copy
 import re
 from html.parser import HTMLParser
 from typing import Any
 
+from starlette.requests import Request
+
+from .context import JSONResponse
 from .errors import bad_request
 
 Modifier = Any  # a callable value -> value, or None
@@ -167,6 +171,11 @@ def pick_response(item: Any, raw: str | None) -> Any:
     if not raw:
         return item
     try:
-        return pick(item, parse_fields(raw))
+        return pick(copy.deepcopy(item), parse_fields(raw))  # `item` may be shared (a cached collection)
     except ValueError:
         raise bad_request() from None
+
+
+def picked_json(request: Request, data: Any) -> JSONResponse:
+    """A 200 JSON answer shaped by `?fields=`, which the reference applies to every JSON success."""
+    return JSONResponse(pick_response(data, request.query_params.get("fields")))

@@ -14,6 +14,7 @@ from ..storage.base import StorageError
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
 from .errors import ApiError, field_error
+from .picker import picked_json
 
 BODY_LIMIT = 32 << 20
 S3_REQUIRED = ("accessKey", "bucket", "endpoint", "region", "secret")
@@ -48,7 +49,7 @@ def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 async def view_settings(request: Request) -> JSONResponse:
     await require_superuser(request)
-    return JSONResponse(public_settings(satchel(request).settings))
+    return picked_json(request, public_settings(satchel(request).settings))
 
 
 async def update_settings(request: Request) -> JSONResponse:
@@ -65,7 +66,7 @@ async def update_settings(request: Request) -> JSONResponse:
     if errors:
         raise ApiError(400, "An error occurred while saving the new settings.", errors)
     await sat.save_settings(settings)
-    return JSONResponse(public_settings(sat.settings))
+    return picked_json(request, public_settings(sat.settings))
 
 
 async def test_s3(request: Request) -> Response:
