@@ -32,6 +32,11 @@ ORDERING = ("<", "<=", ">", ">=")
 LIKE_TRAILING_ESCAPE = r"(^|[^\\])(\\\\)*\\$"
 
 
+def byte_order(text: Expr) -> Expr:
+    """Text compared byte by byte, as SQLite compares (typed as text so any expression can be collated)."""
+    return sa.type_coerce(text, sa.Text()).collate("C")
+
+
 class PostgresDialect:
     name = "postgresql"
 
@@ -86,7 +91,7 @@ class PostgresDialect:
     def _same_class(self, op: str, cls: int, pa: Parts, pb: Parts) -> Expr:
         left, right = (pa.num, pb.num) if cls == 1 else (pa.txt, pb.txt)
         if cls == 2 and op in ORDERING:
-            left = left.collate("C")
+            left = byte_order(left)
         return left.op(op, is_comparison=True)(right)
 
     def _ordered(self, op: str, pa: Parts, pb: Parts) -> Expr:
@@ -265,16 +270,16 @@ class PostgresDialect:
         """ORDER BY keys that order as SQLite does: NULL < numbers < text in byte order."""
         if value.kind == JSON and not value.is_literal:
             klass, num, txt = (self._bound([value], lambda v, i=i: triple(self.parts(v))[i]) for i in range(3))
-            return [(klass, False), (num, False), (txt.collate("C"), False)]
+            return [(klass, False), (num, False), (byte_order(txt), False)]
         parts = self.parts(value)
         if parts.cls == 2:
-            return [(parts.txt.collate("C"), parts.nullable)]
+            return [(byte_order(parts.txt), parts.nullable)]
         if parts.cls == 1:
             return [(parts.num, parts.nullable)]
         if parts.cls == 0:
             return []
         klass, num, txt = triple(parts)
-        return [(klass, False), (num, False), (txt.collate("C"), False)]
+        return [(klass, False), (num, False), (byte_order(txt), False)]
 
     def true_join(self) -> Expr:
         return sa.true()

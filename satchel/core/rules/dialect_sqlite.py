@@ -115,10 +115,9 @@ class SQLiteDialect:
     # comparisons ------------------------------------------------------------------
 
     def compare(self, op: str, a: Value, b: Value) -> Expr:
-        if op == "LIKE":
-            return self._text(a).like(self._text(b), escape="\\")
-        if op == "NOT LIKE":
-            return self._text(a).not_like(self._text(b), escape="\\")
+        if op in ("LIKE", "NOT LIKE"):
+            left = sa.type_coerce(self._text(a), sa.Text())  # a bool column matched as text, as SQLite does
+            return (left.like if op == "LIKE" else left.not_like)(self._text(b), escape="\\")
         return self.sql(a).op(op, is_comparison=True)(self.sql(b))
 
     def is_null(self, value: Value) -> Expr:
