@@ -41,6 +41,10 @@ def scenario(call: Call, admin: dict[str, str]) -> list[tuple[str, int, Any]]:
     la = step("login email", "POST", "/api/collections/people/auth-with-password", json={"identity": "a@x.io", "password": "pass1234"})
     step("login fields", "POST", "/api/collections/people/auth-with-password?fields=record.email,record.username,token", json={"identity": "a@x.io", "password": "pass1234"})
     step("methods fields", "GET", "/api/collections/people/auth-methods?fields=password.identityFields,emailPassword")
+    people = call("GET", "/api/collections/people", headers=admin).json()
+    step("add friend", "PATCH", "/api/collections/people", headers=admin, json={"fields": [*people["fields"], {"name": "friend", "type": "relation", "collectionId": people["id"]}]})
+    step("befriend", "PATCH", f"/api/collections/people/records/{b.json().get('id')}", headers=admin, json={"friend": a.json().get("id")})
+    step("login expand", "POST", "/api/collections/people/auth-with-password?expand=friend,friend.friend,nope", json={"identity": "b@x.io", "password": "pass1234"})
     step("login username", "POST", "/api/collections/people/auth-with-password", json={"identity": "bert", "password": "pass1234"})
     step("login identityField", "POST", "/api/collections/people/auth-with-password", json={"identity": "bert", "password": "pass1234", "identityField": "email"})
     step("login blocked", "POST", "/api/collections/people/auth-with-password", json={"identity": "d@x.io", "password": "pass1234"})
@@ -100,3 +104,8 @@ def test_auth_collections_answer_every_step_as_the_reference_does(client, admin,
     got = masked(scenario(client.request, admin))
     assert [g for g, e in zip(got, reference_steps) if g != e] == []
     assert len(got) == len(reference_steps)
+
+
+def test_the_login_expand_step_really_expands(reference_steps) -> None:
+    [body] = [body for name, _, body in reference_steps if name == "login expand"]
+    assert body["record"]["expand"]["friend"]["username"] == "anna"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 
-from ..core import records, tokens
+from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_with_password
 from ..core.collections import Collection
+from ..core.rules.expand import Node, expand
 from .body import read_body
-from .context import JSONResponse, require_auth, satchel
+from .context import JSONResponse, current_auth, require_auth, satchel
 from .errors import ApiError, field_error, not_found
 from .picker import picked_json
+from .records import export_node, request_info
 
 BODY_LIMIT = 32 << 20
 
@@ -23,16 +27,17 @@ def _auth_collection(request: Request) -> Collection:
 
 
 async def auth_response(request: Request, auth: Auth) -> JSONResponse:
-    """The token and record, once the collection's authRule accepts the record for this request."""
-    from ..core import rules
-    from .context import current_auth
-    from .records import request_info
+    """The token and record, once the collection's authRule accepts the record for this request.
 
+    `?expand=` is resolved as the record just authenticated would see it; its email always shows."""
+    sat = satchel(request)
     info = request_info(request, await current_auth(request))
-    if not await rules.can_access(satchel(request), auth.collection, auth.id, "authRule", info):
+    if not await rules.can_access(sat, auth.collection, auth.id, "authRule", info):
         raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
-    record = records.export(auth.collection, records.from_row(auth.collection, auth.record), auth, show_email=True)
-    return picked_json(request, {"record": record, "token": tokens.new_token(auth.collection, auth.record, "auth")})
+    node = Node(auth.collection, records.from_row(auth.collection, auth.record), show_email=True)
+    await expand(sat, [node], request.query_params.get("expand", ""), replace(info, auth=auth))
+    token = tokens.new_token(auth.collection, auth.record, "auth")
+    return picked_json(request, {"record": export_node(node, auth), "token": token})
 
 
 async def with_password(request: Request) -> JSONResponse:

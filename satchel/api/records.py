@@ -117,14 +117,14 @@ async def _enrich(request: Request, collection: Collection, values: list[dict[st
     nodes = [Node(collection, v, show_email=v["id"] in managed) for v in values]
     await expand(sat, nodes, request.query_params.get("expand", ""), info)
     fields = request.query_params.get("fields")
-    return [pick_response(_export(node, auth), fields) for node in nodes]
+    return [pick_response(export_node(node, auth), fields) for node in nodes]
 
 
-def _export(node: Node, auth: Auth | None) -> dict[str, Any]:
+def export_node(node: Node, auth: Auth | None) -> dict[str, Any]:
     out = records.export(node.collection, node.values, auth, show_email=node.show_email)
     if node.expand is not None:
         out["expand"] = {
-            name: [_export(n, auth) for n in child] if isinstance(child, list) else _export(child, auth)
+            name: [export_node(n, auth) for n in child] if isinstance(child, list) else export_node(child, auth)
             for name, child in sorted(node.expand.items())
         }
         out = dict(sorted(out.items()))
