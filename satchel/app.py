@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, collections, files, health, records, settings
+from .api import auth, auth_flows, collections, files, health, records, settings
 from .api.context import JSONResponse
 from .api.errors import ApiError
 from .config import Config
@@ -141,6 +141,7 @@ ROUTES = [
     Route("/api/collections/{collection}/auth-with-password", auth.with_password, methods=["POST"]),
     Route("/api/collections/{collection}/auth-refresh", auth.refresh, methods=["POST"]),
     Route("/api/collections/{collection}/auth-methods", auth.methods, methods=["GET"]),
+    *auth_flows.ROUTES,
     Route("/api/collections/{collection}/records", records.list_records, methods=["GET"]),
     Route("/api/collections/{collection}/records", records.create_record, methods=["POST"]),
     Route("/api/collections/{collection}/records/{id}", records.view_record, methods=["GET"]),

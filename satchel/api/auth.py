@@ -19,9 +19,17 @@ from .records import export_node, request_info
 BODY_LIMIT = 32 << 20
 
 
-def _auth_collection(request: Request) -> Collection:
+def path_collection(request: Request) -> Collection:
+    """The path's collection, looked up (as the reference's rate-limit middleware does) before anything else."""
     collection = satchel(request).find_collection(request.path_params["collection"])
-    if collection is None or not collection.is_auth:
+    if collection is None:
+        raise not_found("Missing or invalid collection context.")
+    return collection
+
+
+def auth_collection(request: Request) -> Collection:
+    collection = path_collection(request)
+    if not collection.is_auth:
         raise not_found("Missing or invalid auth collection context.")
     return collection
 
@@ -41,7 +49,7 @@ async def auth_response(request: Request, auth: Auth) -> JSONResponse:
 
 
 async def with_password(request: Request) -> JSONResponse:
-    collection = _auth_collection(request)
+    collection = auth_collection(request)
     if not collection.data["passwordAuth"]["enabled"]:
         raise ApiError(403, "The collection is not configured to allow password authentication.")
     with await read_body(request, BODY_LIMIT) as body:
@@ -64,7 +72,7 @@ async def with_password(request: Request) -> JSONResponse:
 
 
 async def refresh(request: Request) -> JSONResponse:
-    collection = _auth_collection(request)
+    collection = path_collection(request)  # a token for another collection is a 403 even on a base one
     auth = await require_auth(request)
     if auth.collection.id != collection.id:
         raise ApiError(403, f"The request requires auth record from {auth.collection.name} collection.")
@@ -72,7 +80,7 @@ async def refresh(request: Request) -> JSONResponse:
 
 
 async def methods(request: Request) -> JSONResponse:
-    collection = _auth_collection(request)
+    collection = auth_collection(request)
     password = collection.data["passwordAuth"]
     return picked_json(
         request,
