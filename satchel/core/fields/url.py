@@ -23,6 +23,6 @@ class UrlField(FieldType):
             parts = None
         if not parts or not parts.scheme or not parts.hostname or any(c.isspace() for c in value):
             return field_error("validation_invalid_url", "Must be a valid url.")
-        if not domain_allowed(parts.hostname, field):
+        if not domain_allowed(parts.netloc.rpartition("@")[2], field):  # Go's url.Host: the port stays
             return field_error("validation_url_domain_not_allowed", "Url domain is not allowed.")
         return None
