@@ -65,7 +65,24 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
         out.append((rule, r.status_code, None if r.status_code == 200 else r.json()))
         updated = call("PATCH", "/api/collections/posts", headers=admin, json={"updateRule": rule})
         out.append(("update " + rule, updated.status_code, None if updated.status_code == 200 else updated.json()))
+    for index, statements in enumerate(INDEXES):
+        body = {"name": f"indexed{index}", "type": "base", "createRule": "", "fields": [{"name": "t", "type": "text"}, {"name": "n", "type": "number"}], "indexes": statements}
+        r = call("POST", "/api/collections", headers=admin, json=body)
+        out.append((statements, r.status_code, None if r.status_code == 200 else r.json()))
+        if r.status_code == 200:
+            for value in ("Abc", "abc", "Abc"):
+                created = call("POST", f"/api/collections/indexed{index}/records", json={"t": value, "n": 1})
+                out.append((statements, value, created.status_code, None if created.status_code == 200 else created.json()))
     return out
+
+
+INDEXES = [
+    ["CREATE INDEX idx_a ON x (`nope`)"], ["CREATE UNIQUE INDEX idx_b ON x (`t` COLLATE NOCASE)"], ["CREATE UNIQUE INDEX idx_c ON x (`t` DESC, n)"],
+    ["garbage"], ["CREATE INDEX idx_d ON x (lower(t))"], ["CREATE INDEX idx_e ON x (t)", "CREATE INDEX IDX_E ON x (n)"],
+    ["CREATE UNIQUE INDEX `idx_f` ON `x` (`t`) WHERE `t` != ''"], ["CREATE INDEX idx_g ON x ()"], ["CREATE INDEX idx_h ON x (t, `nope2`)"],
+    ["CREATE UNIQUE INDEX IF NOT EXISTS idx_i ON x (t ASC)"], ["create unique index idx_j on x (`t` collate nocase desc)"],
+    ["CREATE INDEX idx_k1 ON x (t)", "CREATE INDEX idx_k2 ON x (`t`)"], ["CREATE INDEX IDX_B ON x (n)"], ["CREATE INDEX idx_l ON x (`nope`)", "bad"],
+]
 
 
 def undated(value: Any) -> Any:

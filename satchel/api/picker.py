@@ -14,43 +14,17 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..tokenizer import split_tokens
 from .context import JSONResponse
 from .errors import bad_request
 
 Modifier = Any  # a callable value -> value, or None
-WHITESPACE = "\t\n\v\f\r \x85\xa0"
-QUOTES = "\"'`"
 EXCLUDED_TAGS = {"head", "style", "script", "iframe", "embed", "applet", "object", "svg", "img", "picture", "dialog",
                  "template", "button", "form", "textarea", "input", "select", "option"}
 INLINE_TAGS = {"a", "abbr", "acronym", "b", "bdo", "big", "br", "button", "cite", "code", "em", "i", "label", "q",
                "small", "span", "strong", "strike", "sub", "sup", "time"}
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 _GO_SPACE = re.compile(r"[\t\n\f\r ]+")
-
-
-def split_tokens(raw: str, separators: str, ignore_parentheses: bool = False) -> list[str]:
-    """The reference's tokenizer: split on separators outside parentheses and quotes, trim, drop empties."""
-    tokens, buf = [], []
-    depth, quote, prev = 0, "", ""
-    for ch in raw:
-        if prev != "\\":
-            if not ignore_parentheses and ch == "(" and not quote:
-                depth += 1
-            elif not ignore_parentheses and ch == ")" and depth > 0 and not quote:
-                depth -= 1
-            elif ch in QUOTES:
-                quote = "" if quote == ch else (ch if not quote else quote)
-        if ch in separators and depth == 0 and not quote:
-            tokens.append("".join(buf))
-            buf, prev = [], ""
-            continue
-        buf.append(ch)
-        prev = ch
-    if depth > 0 or quote:
-        raise ValueError(f"unbalanced parenthesis or quoted expression: {''.join(buf)!r}")
-    tokens.append("".join(buf))
-    cut = WHITESPACE + separators
-    return [t.strip(cut) for t in tokens if t.strip(cut)]
 
 
 def parse_fields(raw: str) -> dict[str, Modifier]:

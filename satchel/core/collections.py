@@ -12,6 +12,7 @@ import zlib
 from typing import Any
 
 from ..api.errors import ApiError, bad_request, field_error
+from ..db.indexes import index_errors, parse_index
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .fields import FIELD_TYPES, field_type
 from .fields.date import now
@@ -229,9 +230,18 @@ def validate_collection(collection: Collection, lookup: Any, current: Collection
             field_errors[str(index)] = problems
     if field_errors:
         errors["fields"] = field_errors
+    problems = index_errors(data.get("indexes") or [], {f["name"] for f in collection.fields}, _index_names(lookup, collection))
+    if problems:
+        errors["indexes"] = {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
     elif "name" not in errors and hasattr(lookup, "table"):  # the bootstrap's lookup has no tables, nor rules
         errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
     return errors
+
+
+def _index_names(lookup: Any, collection: Collection) -> dict[str, str]:
+    """The index names other collections use (lower-cased), with their collection's name."""
+    others = [c for c in lookup.all() if c.id != collection.id] if hasattr(lookup, "all") else []
+    return {index.name.lower(): other.name for other in others for index in map(parse_index, other.data.get("indexes") or []) if index}
 
 
 def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ..api.errors import ApiError, bad_request, field_error
 from ..db import store
+from ..db.indexes import violated_columns
 from ..storage import keys
 from ..storage.base import StorageError
 from . import record_files
@@ -226,9 +227,12 @@ async def save(
         else:
             await sat.db.write(store.update_record, table, plan.values["id"], row)
     except sa.exc.SQLAlchemyError as exc:
-        log.warning("record write failed: %s", exc)
         if storage is not None:
             await record_files.delete_keys(storage, written)
+        columns = violated_columns(exc, collection.name, collection.data.get("indexes") or [])
+        if columns:
+            raise ApiError(400, failed, {c: field_error("validation_not_unique", "Value must be unique.") for c in columns}) from exc
+        log.warning("record write failed: %s", exc)
         raise bad_request(failed) from exc
     await _after_commit(sat, collection, plan)
     return plan.values

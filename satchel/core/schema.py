@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import store, tables
 from ..db.engine import Database
+from ..db.indexes import create_index
 from .collections import Collection
 from .fields import field_type
 
@@ -88,7 +89,7 @@ def update_collection(conn: Connection, old: Collection, new: Collection) -> Non
         tables.drop_indexes(conn, new.name)
         table = table_for(new)
         for index in new.data["indexes"]:
-            tables.create_index(conn, table, index)
+            create_index(conn, table, index)
     store.save_collection(conn, new.data, is_new=False)
 
 

@@ -6,12 +6,13 @@ alone turns kinds into SQL types, so no dialect detail leaks above db/.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from .indexes import create_index
 
 metadata = sa.MetaData()
 
@@ -95,27 +96,6 @@ def drop_column(conn: Connection, table: str, name: str) -> None:
         if name in index["column_names"]:
             conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'])}"))
     conn.execute(sa.text(f"ALTER TABLE {_quote(conn, table)} DROP COLUMN {_quote(conn, name)}"))
-
-
-_INDEX = re.compile(
-    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\"]?(\w+)[`\"]?\s+ON\s+[`\"]?\w+[`\"]?\s*"
-    r"\(([^)]*)\)\s*(?:WHERE\s+(.+))?$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def create_index(conn: Connection, table: sa.Table, statement: str) -> None:
-    """Create an index written in PocketBase's (SQLite) syntax, on whichever database we have."""
-    m = _INDEX.match(statement)
-    if not m:
-        raise ValueError(f"unsupported index: {statement}")
-    unique, name, cols, where = m.groups()
-    columns = [table.c[c.strip().strip("`\"").split()[0]] for c in cols.split(",")]
-    condition = None
-    if where:
-        condition = sa.text(where.replace("`", '"').replace("!= ''", "<> ''"))
-    index = sa.Index(name, *columns, unique=bool(unique), sqlite_where=condition, postgresql_where=condition)
-    index.create(conn, checkfirst=True)
 
 
 def drop_indexes(conn: Connection, table: str) -> None:

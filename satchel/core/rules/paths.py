@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...db.indexes import has_unique_index as unique_index_on
 from ..collections import Collection
 from ..fields import field_type
 from .errors import FilterError, quote
@@ -58,14 +59,7 @@ def is_multiple(field: dict[str, Any]) -> bool:
 
 
 def has_unique_index(collection: Collection, column: str) -> bool:
-    """A single-column UNIQUE index on `column` (WHERE clauses ignored, as the reference does)."""
-    for index in collection.data.get("indexes") or []:
-        m = re.match(r"^\s*CREATE\s+UNIQUE\s+INDEX\s.*?\(([^)]*)\)", index, re.IGNORECASE | re.DOTALL)
-        if m:
-            columns = [c.strip().strip("`\"[]").split()[0] for c in m.group(1).split(",") if c.strip()]
-            if len(columns) == 1 and columns[0].lower() == column.lower():
-                return True
-    return False
+    return unique_index_on(collection.data.get("indexes") or [], column)
 
 
 class PathRunner:
