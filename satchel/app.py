@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +19,7 @@ from .api.context import JSONResponse
 from .api.errors import ApiError
 from .config import Config
 from .core.state import Satchel
+from .storage.response import ObjectResponse
 
 log = logging.getLogger("satchel")
 
@@ -28,6 +29,21 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 PREFLIGHT_METHODS = b"GET,HEAD,PUT,PATCH,POST,DELETE"
+
+
+def finish_headers(
+    headers: Iterable[tuple[bytes, bytes]], embeddable: bool, origin: bytes | None
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers plus PocketBase's global ones and default CORS (decided only here)."""
+    finished = list(headers)
+    present = {name for name, _ in finished}
+    finished += [header for header in SECURITY_HEADERS if header[0] not in present]
+    if not embeddable:
+        finished.append((b"x-frame-options", b"SAMEORIGIN"))
+    finished.append((b"vary", b"Origin"))
+    if origin:
+        finished.append((b"access-control-allow-origin", b"*"))
+    return finished
 
 
 class HeadersMiddleware:
@@ -49,15 +65,8 @@ class HeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name for name, _ in headers}
-                headers += [header for header in SECURITY_HEADERS if header[0] not in present]
-                if not scope["satchel"].get("embeddable"):
-                    headers.append((b"x-frame-options", b"SAMEORIGIN"))
-                headers.append((b"vary", b"Origin"))
-                if origin:
-                    headers.append((b"access-control-allow-origin", b"*"))
-                message["headers"] = headers
+                embeddable = scope["satchel"].get("embeddable", False)
+                message["headers"] = finish_headers(message.get("headers", []), embeddable, origin)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -110,12 +119,13 @@ class SchemaRefresh:
 class FileDownloads:
     """`GET|HEAD /api/files/{collection}/{record}/{filename}`, answered before the router.
 
-    Downloads are most of a files backend's traffic; taking them here skips route matching
-    and the per-route exception wrapper, which cost more than the download itself.
+    Downloads are most of a files backend's traffic; taking them here skips route matching,
+    the per-route exception wrapper and the headers middleware's send wrapper, which cost
+    more than the download itself. The response's headers are finished once, right here.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, sat: Satchel) -> None:
+        self.app, self.sat = app, sat
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         parts = scope["path"].split("/", 5) if scope["type"] == "http" else []
@@ -123,11 +133,19 @@ class FileDownloads:
             await self.app(scope, receive, send)
             return
         scope["path_params"] = {"collection": parts[3], "record": parts[4], "filename": parts[5]}
+        flags = scope["satchel"] = {}
         request = Request(scope, receive)
+        response: ObjectResponse | JSONResponse
         try:
+            await self.sat.refresh()
             response = await files.download(request)
         except ApiError as exc:
             response = await api_error(request, exc)
+        origin = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value  # the last one wins, as in HeadersMiddleware's dict
+        response.raw_headers = finish_headers(response.raw_headers, flags.get("embeddable", False), origin)
         await response(scope, receive, send)
 
 
@@ -165,7 +183,7 @@ def create_app(config: Config | None = None) -> Starlette:
 
     sat.init_sync()
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, Exception: server_error}
-    middleware = [Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat), Middleware(FileDownloads)]
+    middleware = [Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat)]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.state.satchel = sat
     return app

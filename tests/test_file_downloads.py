@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import io
 import time
@@ -85,6 +86,32 @@ def test_head_has_the_headers_and_no_body(client, record):
     assert response.status_code == 200
     assert response.content == b""
     assert response.headers["content-length"] == str(len(image_bytes(200, 100)))
+
+
+def test_a_download_carries_the_global_headers_in_order(client, record):
+    rid, names = record
+    response = client.get(_url(rid, names["notes"]), headers={"Origin": "https://app.example"})
+    assert [name for name, _ in response.headers.raw] == [
+        b"accept-ranges", b"cache-control", b"content-disposition", b"content-length",
+        b"content-security-policy", b"content-type", b"last-modified",
+        b"x-content-type-options", b"x-xss-protection", b"cross-origin-opener-policy",
+        b"vary", b"access-control-allow-origin",
+    ]
+    missing = client.get(f"/api/files/docs/{rid}/other.png")
+    assert [name for name, _ in missing.headers.raw] == [
+        b"content-length", b"content-type", b"x-content-type-options", b"x-xss-protection",
+        b"cross-origin-opener-policy", b"x-frame-options", b"vary",
+    ]
+
+
+def test_a_replaced_file_is_served_with_its_new_headers(client, admin, record, sat):
+    rid, names = record
+    first = client.get(_url(rid, names["notes"]))
+    key = f"{sat.find_collection('docs').id}/{rid}/{names['notes']}"
+    asyncio.run(sat.storage().put_bytes(key, b"a longer body than before\n", "text/plain; charset=utf-8"))
+    again = client.get(_url(rid, names["notes"]))
+    assert again.content == b"a longer body than before\n"
+    assert again.headers["content-length"] == "26" != first.headers["content-length"]
 
 
 def test_the_three_404_bodies(client, record):

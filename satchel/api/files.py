@@ -11,18 +11,18 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_from_token
 from ..core.collections import Collection
 from ..core.fields import field_type
 from ..storage import keys
-from ..storage.base import Storage, StorageError, StorageInitError
-from ..storage.response import object_response, truthy
+from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
+from ..storage.response import ObjectResponse, object_response, truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
 from .errors import ApiError, not_found
+from .picker import picked_json
 
 log = logging.getLogger("satchel.files")
 
@@ -31,7 +31,12 @@ THUMB_TYPES = {"image/png", "image/jpg", "image/jpeg", "image/gif", "image/webp"
 
 async def file_token(request: Request) -> JSONResponse:
     auth = await require_auth(request)
-    return JSONResponse({"token": tokens.new_token(auth.collection, auth.record, "file")})
+    return picked_json(request, {"token": tokens.new_token(auth.collection, auth.record, "file")})
+
+
+def query_param(request: Request, name: str) -> str:
+    """One query parameter or ""; most downloads have no query string, and skip parsing one."""
+    return request.query_params.get(name, "") if request.scope.get("query_string") else ""
 
 
 def owning_field(collection: Collection, values: dict[str, Any], filename: str) -> dict[str, Any] | None:
@@ -44,7 +49,7 @@ def owning_field(collection: Collection, values: dict[str, Any], filename: str) 
 
 async def can_download_protected(request: Request, collection: Collection) -> bool:
     """Only a file token in `?token=` counts here: browsers send no headers for `<img src>`."""
-    token = request.query_params.get("token", "")
+    token = query_param(request, "token")
     auth: Auth | None = await auth_from_token(satchel(request), token, "file") if token else None
     from .records import request_info  # the rule sees this request, with the token's record as @request.auth
 
@@ -54,25 +59,26 @@ async def can_download_protected(request: Request, collection: Collection) -> bo
 
 async def served_object(
     request: Request, storage: Storage, collection: Collection, record_id: str, field: dict[str, Any], filename: str
-) -> tuple[str, str]:
-    """(key, served name): the thumb when one is asked for, allowed and made, else the original."""
+) -> tuple[str, str, ObjectInfo | None]:
+    """(key, served name, info): the thumb when one is asked for, allowed and made, else the original."""
     original = keys.file_key(collection.id, record_id, filename)
-    thumb = request.query_params.get("thumb", "")
-    if not thumb or not thumb_allowed(thumb, field.get("thumbs") or []):
-        return original, filename
     info = await storage.stat(original)
+    thumb = query_param(request, "thumb")
+    if not thumb or not thumb_allowed(thumb, field.get("thumbs") or []):
+        return original, filename, info
     if info is None:
         raise not_found()
     if info.content_type not in THUMB_TYPES:
-        return original, filename
+        return original, filename, info
     thumb_key = keys.thumb_key(collection.id, record_id, filename, thumb)
-    if await satchel(request).thumbs(storage).ensure(original, thumb_key, thumb, info.content_type):
-        return thumb_key, f"{thumb}_{filename}"
+    thumb_info = await satchel(request).thumbs(storage).ensure(original, thumb_key, thumb, info.content_type)
+    if thumb_info is not None:
+        return thumb_key, f"{thumb}_{filename}", thumb_info
     log.warning("thumb %s of %s failed; serving the original", thumb, original)
-    return original, filename
+    return original, filename, info
 
 
-async def download(request: Request) -> Response:
+async def download(request: Request) -> ObjectResponse:
     sat = satchel(request)
     # Extra path segments fall through to the static handler; an encoded %2F does not.
     if request.scope.get("raw_path", b"").split(b"?")[0].count(b"/") != 5:
@@ -91,8 +97,7 @@ async def download(request: Request) -> Response:
         raise not_found()
     try:
         storage = sat.storage()
-        key, served_name = await served_object(request, storage, collection, record_id, field, filename)
-        info = await storage.stat(key)
+        key, served_name, info = await served_object(request, storage, collection, record_id, field, filename)
     except StorageInitError:
         raise ApiError(500, "Filesystem initialization failure.") from None
     except StorageError:
@@ -100,5 +105,5 @@ async def download(request: Request) -> Response:
     request.scope.setdefault("satchel", {})["embeddable"] = True
     if info is None:
         raise not_found()
-    download_flag = truthy(request.query_params.get("download", ""))
-    return await object_response(request, storage, key, info, served_name, download_flag)
+    download_flag = truthy(query_param(request, "download"))
+    return object_response(request, storage, key, info, served_name, download_flag)

@@ -8,9 +8,11 @@ If-Match / If-None-Match, and an entity tag in If-Range always disables the rang
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import functools
 import math
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -18,7 +20,6 @@ from email.utils import formatdate
 from typing import NamedTuple
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .base import ObjectInfo, Storage
@@ -318,38 +319,47 @@ def multipart_parts(
 
 # ---- The response ------------------------------------------------------------------------
 
+RawHeaders = Sequence[tuple[bytes, bytes]]
+_ASKED = frozenset((b"if-match", b"if-none-match", b"if-modified-since", b"if-unmodified-since", b"range", b"if-range"))
+HEADERS_CACHE_SIZE = 1024  # whole-object header lists remembered per process (~1 KB each)
 
-class ObjectStreamResponse(StreamingResponse):
-    """Streams the body; a whole local file goes out via `http.response.pathsend` when offered."""
 
-    def __init__(
-        self,
-        body: AsyncIterator[bytes],
-        status_code: int,
-        headers: Mapping[str, str],
-        path: str | None,
-        size: int = 0,
-    ) -> None:
-        super().__init__(body, status_code, headers)
-        self.path = path
-        self.size = size
+class ObjectResponse:
+    """One object's status, headers and body, sent as plain ASGI messages.
+
+    Not a Starlette Response: building one costs more than serving a small file. The
+    `status_code` and `raw_headers` names match Starlette's, so a caller can finish the
+    headers of either kind the same way. `body` is the bytes themselves or a stream.
+    """
+
+    __slots__ = ("body", "raw_headers", "status_code")
+
+    def __init__(self, status_code: int, raw_headers: RawHeaders, body: bytes | AsyncIterator[bytes] = b"") -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.path is None:
-            return await super().__call__(scope, receive, send)
-        start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        if self.size <= SMALL_FILE:
-            # One read from the page cache beats the server's file path for small files.
-            with open(self.path, "rb") as handle:
-                body = handle.read(self.size)
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
-        elif "http.response.pathsend" in scope.get("extensions", {}):
-            # The server (granian) sends the file itself; our unstarted body iterator is dropped.
-            await send(start)
-            await send({"type": "http.response.pathsend", "path": self.path})
-        else:
-            await super().__call__(scope, receive, send)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if isinstance(self.body, bytes):
+            await send({"type": "http.response.body", "body": self.body})
+            return
+        # granian's send never fails once the client is gone, so watch for the disconnect:
+        # without it a client that leaves would still cost reading the rest of the object.
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            async for chunk in self.body:
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            gone.cancel()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _multipart_body(
@@ -362,64 +372,100 @@ async def _multipart_body(
     yield tail
 
 
-def _sorted(headers: dict[str, str]) -> dict[str, str]:
-    return dict(sorted(headers.items()))  # Go writes header fields in this order
+def _encode(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """Raw header pairs, sorted by name: Go writes header fields in this order."""
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in sorted(headers.items())]
 
 
-async def object_response(
+def _with_length(headers: dict[str, str], length: int) -> list[tuple[bytes, bytes]]:
+    """The headers of a body about to be sent (200 or 206), encoded."""
+    headers["Accept-Ranges"] = "bytes"
+    headers["Content-Length"] = str(length)
+    return _encode(headers)
+
+
+@functools.lru_cache(maxsize=HEADERS_CACHE_SIZE)
+def whole_object_headers(
+    content_type: str, modified: float, size: int, served_name: str, download: bool
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The 200 headers of a whole object: the same for every request until the object changes."""
+    headers = serve_headers(ObjectInfo(size, modified, content_type), served_name, download)
+    return tuple(_with_length(headers, size))
+
+
+def asked_headers(raw: RawHeaders) -> dict[str, str]:
+    """The request's conditional and Range headers; the first of a repeated one wins, as in Go's Header.Get."""
+    asked: dict[str, str] = {}
+    for name, value in raw:
+        if name in _ASKED:
+            asked.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return asked
+
+
+def object_response(
     request: Request, storage: Storage, key: str, info: ObjectInfo, served_name: str, download: bool
-) -> Response:
+) -> ObjectResponse:
     """The full response for one stored object, status and headers as PocketBase 0.40 sends them."""
     method = request.method
-    # One pass over the raw headers; the first of a repeated header wins, as in Go's Header.Get.
-    asked = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
-    headers = serve_headers(info, served_name, download)
+    asked = asked_headers(request.scope["headers"])
     status = check_preconditions(method, asked, info.modified)
+    try:
+        ranges = [] if status else select_ranges(range_to_serve(method, asked, info.modified), info.size)
+    except RangeNotSatisfiable as exc:
+        return _error_416(method, serve_headers(info, served_name, download), exc, info.size)
+    if status is None and not ranges:  # the common case: all of it, headers from the cache
+        headers = whole_object_headers(info.content_type, info.modified, info.size, served_name, download)
+        return ObjectResponse(200, headers, b"" if method == "HEAD" else _whole_body(storage, key, info))
+    headers = serve_headers(info, served_name, download)
+    if status is not None:
+        return _precondition_failed(method, status, headers)
+    return _partial(method, storage, key, info, ranges, headers)
+
+
+def _whole_body(storage: Storage, key: str, info: ObjectInfo) -> bytes | AsyncIterator[bytes]:
+    """A whole object's body: a small local file read right here, in one go, else a stream."""
+    path = storage.local_path(key)
+    if path is None or info.size > SMALL_FILE:
+        return storage.iter_range(key, 0, info.size)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, info.size)
+    finally:
+        os.close(fd)
+
+
+def _precondition_failed(method: str, status: int, headers: dict[str, str]) -> ObjectResponse:
+    """304 (no type, no length) or 412 (an empty body, counted only when Go writes it: not for HEAD)."""
     if status == 304:
         del headers["Content-Type"]
-        return Response(None, 304, _sorted(headers))
-    if status == 412:
-        response = Response(b"", 412, _sorted(headers))
-        if method == "HEAD":  # Go only counts the (empty) body it actually writes
-            del response.headers["content-length"]
-        return response
-    try:
-        ranges = select_ranges(range_to_serve(method, asked, info.modified), info.size)
-    except RangeNotSatisfiable as exc:
-        return _error_416(method, headers, exc, info.size)
-
-    headers["Accept-Ranges"] = "bytes"
-    body, length, path = _body(storage, key, info, ranges, headers)
-    headers["Content-Length"] = str(length)
-    status = 206 if ranges else 200
-    if method == "HEAD":
-        return Response(b"", status, _sorted(headers))
-    return ObjectStreamResponse(body, status, _sorted(headers), path, length)
+        return ObjectResponse(304, _encode(headers))
+    raw = _encode(headers)
+    if method != "HEAD":
+        raw.append((b"content-length", b"0"))
+    return ObjectResponse(412, raw)
 
 
-def _body(
-    storage: Storage, key: str, info: ObjectInfo, ranges: list[ByteRange], headers: dict[str, str]
-) -> tuple[AsyncIterator[bytes], int, str | None]:
-    """The bytes to send, their count, and the file's path when all of a local file goes out.
-
-    Sets the headers that describe a partial body (Content-Range, or the multipart type).
-    """
-    if not ranges:
-        return storage.iter_range(key, 0, info.size), info.size, storage.local_path(key)
+def _partial(
+    method: str, storage: Storage, key: str, info: ObjectInfo, ranges: list[ByteRange], headers: dict[str, str]
+) -> ObjectResponse:
+    """206: one range with its Content-Range, or several as Go's multipart/byteranges body."""
     if len(ranges) == 1:
         (byte_range,) = ranges
         headers["Content-Range"] = byte_range.content_range(info.size)
-        return storage.iter_range(key, byte_range.start, byte_range.length), byte_range.length, None
-    boundary = secrets.token_hex(30)  # Go's multipart.Writer: 30 random bytes, in hex
-    heads, tail = multipart_parts(ranges, headers["Content-Type"], info.size, boundary)
-    headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
-    length = sum(map(len, heads)) + sum(r.length for r in ranges) + len(tail)
-    return _multipart_body(storage, key, ranges, heads, tail), length, None
+        body = storage.iter_range(key, byte_range.start, byte_range.length)
+        length = byte_range.length
+    else:
+        boundary = secrets.token_hex(30)  # Go's multipart.Writer: 30 random bytes, in hex
+        heads, tail = multipart_parts(ranges, headers["Content-Type"], info.size, boundary)
+        headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
+        length = sum(map(len, heads)) + sum(r.length for r in ranges) + len(tail)
+        body = _multipart_body(storage, key, ranges, heads, tail)
+    return ObjectResponse(206, _with_length(headers, length), b"" if method == "HEAD" else body)
 
 
 def _error_416(
     method: str, headers: dict[str, str], exc: RangeNotSatisfiable, size: int
-) -> Response:
+) -> ObjectResponse:
     """Go's http.Error for a bad range: plain text, and the caching headers dropped."""
     for name in ("Cache-Control", "Last-Modified"):
         headers.pop(name, None)
@@ -429,4 +475,4 @@ def _error_416(
         headers["Content-Range"] = f"bytes */{size}"
     body = f"{exc}\n".encode()
     headers["Content-Length"] = str(len(body))
-    return Response(b"" if method == "HEAD" else body, 416, _sorted(headers))
+    return ObjectResponse(416, _encode(headers), b"" if method == "HEAD" else body)

@@ -2,7 +2,7 @@
 
 Concurrent requests for one thumb share one generation; a fixed number of slots bounds how
 many run at once, and a request that waits longer than `max_wait` for a slot gives up.
-Any failure only means "serve the original", so `ensure` answers with a bool.
+Any failure only means "serve the original", so `ensure` answers with the thumb's info or None.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from ..storage.base import Storage, StorageError
+from ..storage.base import ObjectInfo, Storage, StorageError
 from .generate import ThumbError, make_thumb
 from .spec import parse_thumb
 
@@ -40,16 +40,17 @@ class Thumbs:
         self.max_wait = max_wait
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
         self._slots = asyncio.Semaphore(max_workers)
-        self._pending: dict[str, asyncio.Task[bool]] = {}
+        self._pending: dict[str, asyncio.Task[ObjectInfo | None]] = {}
 
-    async def ensure(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> bool:
-        """True when the thumb exists or was made now; False means serve the original."""
+    async def ensure(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> ObjectInfo | None:
+        """The thumb's info when it exists or was made now; None means serve the original."""
         try:
-            if await self.storage.stat(thumb_key) is not None:
-                return True
+            info = await self.storage.stat(thumb_key)
         except Exception as exc:
             log.warning("thumb %s: cannot check the storage: %s", thumb_key, exc)
-            return False
+            return None
+        if info is not None:
+            return info
         task = self._pending.get(thumb_key)
         if task is None:
             task = asyncio.ensure_future(self._create(original_key, thumb_key, size, stored_type))
@@ -58,12 +59,12 @@ class Thumbs:
         # Shielded: one caller going away must not cancel the generation others wait for.
         return await asyncio.shield(task)
 
-    def _forget(self, thumb_key: str, task: asyncio.Task[bool]) -> None:
+    def _forget(self, thumb_key: str, task: asyncio.Task[ObjectInfo | None]) -> None:
         if self._pending.get(thumb_key) is task:
             del self._pending[thumb_key]
 
-    async def _create(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> bool:
-        """Generate and store one thumb; never raises."""
+    async def _create(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> ObjectInfo | None:
+        """Generate and store one thumb, and return its info; never raises."""
         try:
             thumb = parse_thumb(size)
             async with asyncio.timeout(self.max_wait):
@@ -76,13 +77,13 @@ class Thumbs:
                 await self.storage.put_bytes(thumb_key, data, content_type)
             finally:
                 self._slots.release()
+            return await self.storage.stat(thumb_key)
         except (ThumbError, StorageError, ValueError, TimeoutError, OSError) as exc:
             log.warning("thumb %s not made: %s", thumb_key, exc)
-            return False
+            return None
         except Exception:
             log.exception("thumb %s not made", thumb_key)
-            return False
-        return True
+            return None
 
     @asynccontextmanager
     async def _local_file(self, key: str) -> AsyncIterator[str]:
