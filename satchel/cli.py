@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 
 from .config import Config
@@ -25,33 +24,28 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from . import server
+
     config = _config(args)
-    # Create the schema once, before the workers start, in a child process: the supervisor
-    # itself never imports the app, so it stays a few MB instead of holding a copy of it.
-    command = [sys.executable, "-m", "satchel", "migrate", "--dir", config.data_dir, "--db-url", config.db_url]
-    if subprocess.run(command).returncode != 0:
-        return 1
     host, _, port = args.http.rpartition(":")
+    host = host or "127.0.0.1"
     os.environ.update(config.to_env())
+    fixed = args.workers is not None
+    if args.helper:
+        server.serve(host, int(port), server.helper_watch(args.helper, fixed))
+    migrate(args)  # once, before any helper process can start and race to create the schema
     print(f"Server started at http://{args.http}\n├─ REST API:  http://{args.http}/api/\n└─ Data:      {os.path.abspath(config.data_dir)}", flush=True)
     if args.dev:
         import uvicorn
 
-        uvicorn.run("satchel.app:create_app", factory=True, host=host or "127.0.0.1", port=int(port), log_level="warning")
+        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_level="warning")
         return 0
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    Granian(
-        "satchel.app:create_app",
-        factory=True,
-        address=host or "127.0.0.1",
-        port=int(port),
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        log_access=False,
-    ).serve()
-    return 0
+    command = [
+        sys.executable, "-m", "satchel", "serve", "--http", args.http, "--dir", config.data_dir,
+        "--db-url", config.db_url, "--helper", str(os.getpid()), *(["--workers", str(args.workers)] if fixed else []),
+    ]
+    limit = (args.workers if fixed else (os.cpu_count() or 1)) - 1
+    server.serve(host, int(port), server.Helpers(command, limit, fixed).watch)
 
 
 def superuser(args: argparse.Namespace) -> int:
@@ -88,8 +82,12 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="start the web server")
     common(run)
     run.add_argument("--http", default="127.0.0.1:8090", help="TCP address to listen on")
-    run.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
+    run.add_argument(
+        "--workers", type=int, default=None,
+        help="serve with this many processes (default: one at rest, up to one per core while busy)",
+    )
     run.add_argument("--dev", action="store_true", help="serve with uvicorn, for development")
+    run.add_argument("--helper", type=int, default=0, help=argparse.SUPPRESS)  # the pid of the process that started this one
     run.set_defaults(func=serve)
 
     init = commands.add_parser("migrate", help="create or update the system tables, then exit")

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class Config:
     data_dir: str = "./sb_data"

@@ -1,8 +1,9 @@
-"""The real thing: `satchel serve` with two granian workers, driven over HTTP from outside."""
+"""The real thing: `satchel serve` as processes, driven over HTTP from outside."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from satchel.server import LoadMeter
+
 SATCHEL = str(Path(sys.executable).parent / "satchel")
 
 
@@ -23,15 +26,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path, db_url):
+def _start(tmp_path: Path, db_url: str, *flags: str) -> tuple[subprocess.Popen, str, object]:
     data = str(tmp_path / "sb_data")
     args = ["--dir", data] + (["--db-url", db_url] if db_url else [])
     subprocess.run([SATCHEL, "superuser", "upsert", "root@example.com", "root-password-1", *args], check=True, capture_output=True)
     port = _free_port()
     log = open(tmp_path / "server.log", "w+")
     proc = subprocess.Popen(
-        [SATCHEL, "serve", "--http", f"127.0.0.1:{port}", "--workers", "2", *args],
+        [SATCHEL, "serve", "--http", f"127.0.0.1:{port}", *flags, *args],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -39,23 +41,58 @@ def server(tmp_path, db_url):
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
+                return proc, url, log
         except httpx.TransportError:
             time.sleep(0.1)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        log.seek(0)
-        pytest.fail(f"satchel did not start: {log.read()}")
-    yield url, log
-    # The whole process group: granian's workers must not outlive a test, even if a
-    # SIGTERM that lands while workers are still starting is not acted on in time.
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGKILL)
+    log.seek(0)
+    pytest.fail(f"satchel did not start: {log.read()}")
+
+
+def _stop(proc: subprocess.Popen, log) -> None:
+    # The whole process group: helpers must not outlive a test, even if a
+    # SIGTERM that lands while they are still starting is not acted on in time.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     log.close()
+
+
+def _state(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a live process, None once it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+    except (OSError, ValueError):
+        return None
+    return None if state == "Z" else (state, int(ppid))
+
+
+def _children(pid: int) -> list[int]:
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and (_state(int(e)) or ("", 0))[1] == pid]
+
+
+def _wait_for(predicate, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def server(tmp_path, db_url):
+    proc, url, log = _start(tmp_path, db_url, "--workers", "2")
+    # The helper serves from its second or so on; only then are two processes answering.
+    assert _wait_for(lambda: len(_children(proc.pid)) == 1)
+    time.sleep(1.5)
+    yield url, log
+    _stop(proc, log)
 
 
 def test_serve_prints_where_it_listens(server):
@@ -84,3 +121,36 @@ def test_two_workers_share_schema_changes_and_never_lock(server):
     for i in range(20):
         response = httpx.post(f"{url}/api/collections/hits/records", json={"label": f"l{i}"})
         assert response.status_code == 200 and response.json()["label"] == f"l{i}"
+
+
+def test_serve_is_one_process_at_rest_by_default(tmp_path):
+    proc, _, log = _start(tmp_path, "")
+    try:
+        time.sleep(1.5)
+        assert _children(proc.pid) == []
+    finally:
+        _stop(proc, log)
+
+
+def test_helpers_end_with_the_server_even_when_it_is_killed(tmp_path):
+    proc, url, log = _start(tmp_path, "", "--workers", "3")
+    try:
+        assert _wait_for(lambda: len(_children(proc.pid)) == 2)
+        helpers = _children(proc.pid)
+        proc.kill()  # no chance to stop them: each notices its parent is gone
+        proc.wait()
+        assert _wait_for(lambda: not any(_state(pid) for pid in helpers))
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{url}/api/health", timeout=2)
+    finally:
+        _stop(proc, log)
+
+
+def test_the_load_meter_reads_the_share_of_a_core_this_thread_used():
+    meter = LoadMeter()
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        pass
+    assert meter.read() > 0.5
+    time.sleep(0.2)
+    assert meter.read() < 0.2

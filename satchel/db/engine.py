@@ -51,7 +51,7 @@ def _sqlite_engine(url: str) -> Engine:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
