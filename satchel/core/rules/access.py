@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from ..collections import Collection
 from .compiler import compile_rule, related_list_rules
 from .context import MAX_FILTER_LENGTH, Context, WithPending
-from .dialect_pg import PostgresDialect
 from .dialect_sqlite import SQLiteDialect
 from .errors import FilterError
 from .paths import Ref
@@ -36,7 +35,11 @@ class Scope:
     is_sqlite: bool
 
     def dialect(self) -> Any:
-        return SQLiteDialect() if self.is_sqlite else PostgresDialect()
+        if self.is_sqlite:
+            return SQLiteDialect()
+        from .dialect_pg import PostgresDialect  # ~2 MB of code a SQLite server never needs
+
+        return PostgresDialect()
 
     def context(self, request: RequestInfo | None) -> Context:
         return Context(self.schema, self.dialect(), request)
