@@ -124,8 +124,12 @@ async def _ids_of(sat: Any, nodes: list[Node], link: Link) -> dict[str, list[str
 
 
 def _back_ids(conn: Connection, table: sa.Table, column: str, multiple: bool, ids: list[str]) -> dict[str, list[str]]:
-    """For each id, the ids of `table` rows whose `column` holds it (in insertion order)."""
-    order = [table.c.created, table.c.id] if "created" in table.c else [table.c.id]
+    """For each id, the ids of `table` rows whose `column` holds it, in insertion order as the reference's
+    unordered scan gives them (SQLite's rowid; PostgreSQL has none, so creation time, then id)."""
+    if conn.dialect.name == "sqlite":
+        order = [sa.literal_column("rowid")]
+    else:
+        order = [table.c.created, table.c.id] if "created" in table.c else [table.c.id]
     out: dict[str, list[str]] = {}
     with query.time_limit(conn):
         for record_id in ids:
