@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from . import fixtures, report
+from .deployed import deployed_satchel
 from .files import (
     CheckFailed, Stored, check_download, check_size, check_thumb, client, create_collection,
     get_thumb, save_expected, upload, upload_stream,
@@ -49,7 +50,8 @@ class Bench:
         self.args, self.root, self.fx = args, root, fx
         self.deadline = time.monotonic() + args.budget
         self.pb = Server("PocketBase", [os.path.join(BIN, "pocketbase")], os.path.join(root, "pocketbase"))
-        self.sa = Server("Satchel", [os.path.join(BIN, "satchel")], os.path.join(root, "satchel"))
+        satchel = os.path.join(BIN, "satchel") if args.dev_venv else deployed_satchel(OUT)
+        self.sa = Server("Satchel", [satchel], os.path.join(root, "satchel"))
         self.servers = [self.pb, self.sa]  # A B: alternation always starts with the reference
         for s in self.servers:
             s.nice = args.nice
@@ -335,6 +337,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--uploads", type=int, default=5, help="10 MiB uploads per server (default 5)")
     p.add_argument("--huge-mib", type=int, default=200, help="size of the big upload in MiB (default 200)")
     p.add_argument("--satchel-args", default="", help='extra `satchel serve` flags, e.g. "--workers 1"')
+    p.add_argument("--dev-venv", action="store_true",
+                   help="run Satchel from this (dev) venv instead of a runtime-only one, as `pip install .` makes")
     p.add_argument("--nice", type=int, default=0,
                    help="nice value for both servers, wrk and this script (e.g. -10 on a shared machine; "
                         "below 0 needs root)")
