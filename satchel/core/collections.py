@@ -12,7 +12,7 @@ import zlib
 from typing import Any
 
 from ..api.errors import ApiError, bad_request, field_error
-from ..db.indexes import index_errors, parse_index
+from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .fields import FIELD_TYPES, field_type
 from .fields.date import now
@@ -230,12 +230,19 @@ def validate_collection(collection: Collection, lookup: Any, current: Collection
             field_errors[str(index)] = problems
     if field_errors:
         errors["fields"] = field_errors
-    problems = index_errors(data.get("indexes") or [], {f["name"] for f in collection.fields}, _index_names(lookup, collection))
+    indexes = data.get("indexes") or []
+    problems = index_errors(indexes, _index_names(lookup, collection))
     if problems:
-        errors["indexes"] = {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
-    elif "name" not in errors and hasattr(lookup, "table"):  # the bootstrap's lookup has no tables, nor rules
+        errors["indexes"] = _problems(problems)
+    if "name" not in errors and hasattr(lookup, "table"):  # the bootstrap's lookup has no tables, nor rules
         errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
+    if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
+        errors["indexes"] = _problems(problems)
     return errors
+
+
+def _problems(problems: dict[str, Problem]) -> dict[str, Any]:
+    return {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
 
 
 def _index_names(lookup: Any, collection: Collection) -> dict[str, str]:
@@ -248,6 +255,9 @@ def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
     """Rules that can't be compiled against the collection as it will be saved (unknown fields, bad syntax)."""
     from .rules import rule_error  # rules build on collections
 
+    # Read against the fields that are well formed, so a rule is checked even beside field errors.
+    sound = [f for f in collection.fields if isinstance(f.get("name"), str) and _NAME.match(f["name"]) and f.get("type") in FIELD_TYPES]
+    collection = Collection({**collection.data, "fields": sound})
     errors = {}
     for rule in RULES + (AUTH_RULES if collection.is_auth else ()):
         value = collection.data.get(rule)

@@ -67,12 +67,14 @@ def parse_index(statement: str) -> Index | None:
     return Index(name, bool((unique or "").strip()), bool((optional or "").strip()), tuple(columns), (where or "").strip())
 
 
-def index_errors(statements: list[str], column_names: set[str], taken: dict[str, str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """Per position, the (code, message, params) saying why an index can't be created, as the reference checks.
+Problem = tuple[str, str, dict[str, Any]]  # code, message, params
+
+
+def index_errors(statements: list[str], taken: dict[str, str]) -> dict[str, Problem]:
+    """The first index the reference's collection validator refuses, keyed by its position.
 
     `taken` maps the lower-cased index names of other collections to their collection's name
     (index names share one namespace per database)."""
-    errors: dict[str, tuple[str, str, dict[str, Any]]] = {}
     names: set[str] = set()
     definitions: set[tuple[Any, ...]] = set()
     for position, statement in enumerate(statements):
@@ -89,10 +91,18 @@ def index_errors(statements: list[str], column_names: set[str], taken: dict[str,
         if index.definition() in definitions:
             return {key: ("validation_duplicated_index_definition", "The index definition already exists.", {})}
         definitions.add(index.definition())
-        missing = [c.name for c in index.columns if _IDENTIFIER.match(c.name) and c.name not in column_names]
-        if missing:
+    return {}
+
+
+def unknown_columns(statements: list[str], column_names: set[str]) -> dict[str, Problem]:
+    """Indexes naming a column the table lacks: the reference finds these when it builds the table,
+    so only once everything else is valid, and reports each with SQLite's words."""
+    errors: dict[str, Problem] = {}
+    for position, index in enumerate(map(parse_index, statements)):
+        missing = [c.name for c in index.columns if _IDENTIFIER.match(c.name) and c.name not in column_names] if index else []
+        if index and missing:
             message = f"Failed to create index {index.name} - SQL logic error: no such column: {missing[0]} (1)."
-            errors[key] = ("validation_invalid_index_expression", message, {})
+            errors[str(position)] = ("validation_invalid_index_expression", message, {})
     return errors
 
 
