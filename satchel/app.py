@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .api import auth, auth_flows, collections, files, health, records, settings
 from .api.context import JSONResponse
 from .api.errors import ApiError
+from .clean_paths import CleanPaths
 from .config import Config
 from .core.state import Satchel
 from .storage.response import ObjectResponse
@@ -183,7 +184,10 @@ def create_app(config: Config | None = None) -> Starlette:
 
     sat.init_sync()
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, Exception: server_error}
-    middleware = [Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat)]
+    middleware = [
+        Middleware(CleanPaths), Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
+    ]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
+    app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect
     app.state.satchel = sat
     return app

