@@ -14,7 +14,6 @@ import base64
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +22,7 @@ from starlette.routing import Route
 
 from ..core.collections import Collection
 from ..core.email_format import is_email_format
+from ..core.fields.casting import to_str
 from ..core.state import Satchel
 from ..db import store
 from .auth import BODY_LIMIT, auth_collection, path_collection
@@ -64,17 +64,8 @@ async def _bind(request: Request, names: tuple[str, ...], every_error_loading: b
             value = value[0]
         if isinstance(value, (dict, list)) or (is_json and not isinstance(value, str)):
             raise bad_request(LOADING_FAILED)
-        form[name] = _form_text(value)
+        form[name] = to_str(value)  # the text a form value was sent as, undoing read_body's inference
     return form
-
-
-def _form_text(value: str | bool | int | float) -> str:
-    """The text a form value was sent as, undoing read_body's inference (it only infers exact forms)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f")
-    return str(value)
 
 
 def _invalid(errors: dict[str, ErrorItem]) -> ApiError:

@@ -14,6 +14,7 @@ from typing import Any
 from ..api.errors import ApiError, bad_request, field_error
 from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .collection_shape import check_body
 from .fields import FIELD_TYPES, field_type
 from .fields.date import now
 from .fields.text import generate
@@ -76,6 +77,20 @@ def collection_id(type_: str, name: str) -> str:
     return f"pbc_{zlib.crc32((type_ + name).encode())}"
 
 
+def _id_taken(lookup: Any, id_: str) -> bool:
+    return id_ in getattr(lookup, "by_id", {})  # ids only: a name doesn't take an id
+
+
+def _free_id(checksum: str, lookup: Any) -> str:
+    """The generated id, with 2, 3, ... appended while a collection (maybe since renamed) holds it."""
+    candidate = checksum
+    for suffix in range(2, 1000):
+        if not _id_taken(lookup, candidate):
+            break
+        candidate = f"{checksum}{suffix}"
+    return candidate
+
+
 def _system_field(type_: str, name: str, **options: Any) -> dict[str, Any]:
     field = {"name": name, "type": type_, "system": True, **options}
     return FIELD_TYPES[type_].normalize_options(field)
@@ -112,11 +127,12 @@ def _secret() -> str:
 
 def new_collection(body: dict[str, Any], lookup: Any) -> Collection:
     """Build and check a collection from a create request body."""
+    check_body(body)
     type_ = body.get("type") or "base"
     name = body.get("name") if isinstance(body.get("name"), str) else ""
     stamp = now()
     data: dict[str, Any] = {
-        "id": body.get("id") or collection_id(type_, name),
+        "id": body.get("id") or _free_id(collection_id(type_, name), lookup),
         **{rule: None for rule in RULES},
         "name": name,
         "type": type_,
@@ -137,6 +153,7 @@ def new_collection(body: dict[str, Any], lookup: Any) -> Collection:
 
 def updated_collection(current: Collection, body: dict[str, Any], lookup: Any) -> Collection:
     """Apply a PATCH body over a collection, keeping its system fields and secrets."""
+    check_body(body)
     data = copy.deepcopy(current.data)
     data["updated"] = now()
     system = [f for f in current.fields if f.get("system")]
@@ -154,7 +171,7 @@ def _apply(
     if "fields" in body and not isinstance(body["fields"], list):
         raise bad_request("Failed to load the submitted data due to invalid formatting.")
     for key in ("name", "type") if is_new else ("name",):
-        if key in body:
+        if body.get(key) is not None:  # null decodes to Go's zero value: the default stays
             data[key] = body[key]
     for key in RULES + (AUTH_RULES if data["type"] == "auth" else ()):
         if key in body:
@@ -217,6 +234,8 @@ def validate_collection(collection: Collection, lookup: Any, current: Collection
         other = lookup.find_collection(name)
         if other is not None and (current is None or other.id != current.id):
             errors["name"] = field_error("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+    if current is None:
+        errors.update(_new_id_errors(data["id"], lookup))
     if current is None and data["type"] not in TYPES:
         errors["type"] = field_error("validation_in_invalid", "Must be a valid value.")
     for rule in RULES + AUTH_RULES:
@@ -245,6 +264,16 @@ def _problems(problems: dict[str, Problem]) -> dict[str, Any]:
     return {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
 
 
+def _new_id_errors(id_: str, lookup: Any) -> dict[str, Any]:
+    if not 1 <= len(id_) <= 100:
+        return {"id": field_error("validation_length_out_of_range", "The length must be between 1 and 100.", {"max": 100, "min": 1})}
+    if not _NAME.match(id_):  # Go's ^\w+$, as for names
+        return {"id": field_error("validation_match_invalid", "Must be in a valid format.")}
+    if _id_taken(lookup, id_):
+        return {"id": field_error("validation_invalid_or_existing_id", "The model id is invalid or already exists.")}
+    return {}
+
+
 def _index_names(lookup: Any, collection: Collection) -> dict[str, str]:
     """The index names other collections use (lower-cased), with their collection's name."""
     others = [c for c in lookup.all() if c.id != collection.id] if hasattr(lookup, "all") else []
@@ -256,8 +285,11 @@ def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
     from .rules import rule_error  # rules build on collections
 
     # Read against the fields that are well formed, so a rule is checked even beside field errors.
-    sound = [f for f in collection.fields if isinstance(f.get("name"), str) and _NAME.match(f["name"]) and f.get("type") in FIELD_TYPES]
-    collection = Collection({**collection.data, "fields": sound})
+    sound: dict[str, dict[str, Any]] = {}
+    for field in collection.fields:
+        if isinstance(field.get("name"), str) and _NAME.match(field["name"]) and field.get("type") in FIELD_TYPES:
+            sound.setdefault(field["name"], field)
+    collection = Collection({**collection.data, "fields": list(sound.values())})
     errors = {}
     for rule in RULES + (AUTH_RULES if collection.is_auth else ()):
         value = collection.data.get(rule)

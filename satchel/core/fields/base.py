@@ -45,7 +45,8 @@ class FieldType:
             if key in field and (field[key] is not None or out.get(key) is None):
                 out[key] = field[key]
         out["type"] = self.name
-        out.setdefault("name", "")
+        if out.get("name") is None:  # null decodes to Go's zero value
+            out["name"] = ""
         if not out.get("id"):
             out["id"] = field_id(self.name, out["name"])
         return dict(sorted(out.items()))

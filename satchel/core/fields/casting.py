@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 
@@ -13,7 +14,7 @@ def to_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return format_number(value)
+        return go_float_text(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
@@ -40,6 +41,13 @@ def to_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip() in ("1", "t", "T", "TRUE", "true", "True")
     return False
+
+
+def go_float_text(value: float) -> str:
+    """strconv.FormatFloat(f, 'f', -1, 64), as cast.ToString writes a float: no exponent, shortest digits."""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def format_number(value: float) -> int | float:
