@@ -28,6 +28,8 @@ FIELDS = [
     {"name": "sm", "type": "select", "values": ["a", "b", "c"], "maxSelect": 2},
     {"name": "j", "type": "json", "maxSize": 30},
     {"name": "p", "type": "password", "min": 3},
+    {"name": "g", "type": "geoPoint"},
+    {"name": "gr", "type": "geoPoint", "hidden": True},
 ]
 
 BODIES: list[dict[str, Any]] = [
@@ -81,6 +83,15 @@ BODIES: list[dict[str, Any]] = [
     {"tr": "x", "br": True, "j": 0},
     {"tr": "x", "br": True, "p": "ab"},
     {"tr": "x", "br": True, "p": "abcd"},
+    {"tr": "x", "br": True, "g": {"lon": 1, "lat": 2}, "gr": {"lon": 1.5, "lat": -2.25}},
+    {"tr": "x", "br": True, "g": {"lon": 200, "lat": 1}},
+    {"tr": "x", "br": True, "g": {"lon": 1, "lat": -91}},
+    {"tr": "x", "br": True, "g": '{"lon":3,"lat":4}', "gr": "nope"},
+    {"tr": "x", "br": True, "g": {"lon": 0, "lat": 1}, "gr": [1, 2]},
+    {"tr": "x", "br": True, "g": {"LON": 7, "Lat": 8, "extra": 1}, "gr": 5},
+    {"tr": "x", "br": True, "g": {}, "gr": None},
+    {"tr": "x", "br": True, "j": 9007199254740993, "n": 1.0},
+    {"tr": "x", "br": True, "j": {"a": [1.0, 1e2, 2.5]}, "n": 100000000000000000000},
 ]
 
 # Sent as multipart form values, so PocketBase's value inference applies first.
@@ -90,6 +101,7 @@ FORMS: list[dict[str, Any]] = [
     {"tr": "x", "br": "true", "sm": ["a", "b"], "j": '{"a": [1]}'},
     {"tr": "x", "br": "false"},
     {"tr": "x", "br": "true", "@jsonPayload": '{"j": {"deep": true}, "n": 3}'},
+    {"tr": "x", "br": "true", "g": '{"lon": 10, "lat": 20}'},
 ]
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
@@ -109,7 +121,16 @@ def _run(call, admin: dict[str, str]) -> list[tuple[int, dict[str, Any]]]:
     for form in FORMS:
         response = call("POST", "/api/collections/typed/records", data=form, files=[("unused", ("", b""))])
         out.append((response.status_code, _mask(response.json())))
+    for text in GEO_FILTERS:
+        response = call("GET", "/api/collections/typed/records", headers=admin, params={"filter": text, "sort": "g.lon,g.lat,created", "fields": "g", "perPage": 100})
+        out.append((response.status_code, {"filter": text, "items": response.json().get("items")}))
     return out
+
+
+GEO_FILTERS = [
+    "g.lon > 0", "g.lat = 2", "g.lon = 0 && g.lat = 0", "g = '{\"lon\":1,\"lat\":2}'", "geoDistance(g.lon, g.lat, 1, 2) < 1",
+    "geoDistance(g.lon, g.lat, 0, 0) > 100", "g.nope = null", "g:isset = true", "gr.lon < 0", "g.lon ?> 2",
+]
 
 
 def test_field_casts_and_errors_match_the_reference(client, admin):
@@ -117,5 +138,5 @@ def test_field_casts_and_errors_match_the_reference(client, admin):
         expected = _run(http.request, ref.auth)
     actual = _run(client.request, admin)
     assert actual[0] == expected[0]
-    mismatches = [(body, want, got) for body, want, got in zip(BODIES + FORMS, expected[1:], actual[1:], strict=True) if got != want]
+    mismatches = [(body, want, got) for body, want, got in zip(BODIES + FORMS + GEO_FILTERS, expected[1:], actual[1:], strict=True) if got != want]
     assert not mismatches, "\n".join(f"{body}\n  reference: {want}\n  satchel:   {got}" for body, want, got in mismatches)

@@ -9,6 +9,7 @@ from .date import DateField
 from .editor import EditorField
 from .email import EmailField
 from .file import FileField
+from .geo_point import GeoPointField
 from .json import JsonField
 from .number import NumberField
 from .password import PasswordField
@@ -21,7 +22,7 @@ FIELD_TYPES: dict[str, FieldType] = {
     cls.name: cls()
     for cls in (
         TextField, NumberField, BoolField, EmailField, UrlField, EditorField, DateField,
-        AutodateField, SelectField, JsonField, FileField, RelationField, PasswordField,
+        AutodateField, SelectField, JsonField, FileField, RelationField, PasswordField, GeoPointField,
     )
 }
 

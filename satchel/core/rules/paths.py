@@ -62,6 +62,9 @@ def has_unique_index(collection: Collection, column: str) -> bool:
     return unique_index_on(collection.data.get("indexes") or [], column)
 
 
+JSON_LIKE = ("json", "geoPoint")  # columns whose further path segments are a JSON path
+
+
 class PathRunner:
     """Resolves one identifier's field path; state mirrors the reference's runner."""
 
@@ -131,7 +134,7 @@ class PathRunner:
             field = self.collection.field(prop)
             if field is not None and field.get("hidden") and not self.resolver.allow_hidden:
                 raise FilterError(f"non-filterable field {quote(prop)}")
-            if field is not None and field["type"] == "json":
+            if field is not None and field["type"] in JSON_LIKE:
                 return self.json_path(field, self.props[i + 1 :])
             if i >= MAX_NESTED_RELATIONS:
                 raise FilterError(f"max nested relations reached for field {quote(prop)}")
@@ -255,13 +258,13 @@ class PathRunner:
             return self._with_mm(value, lambda: self.mm_json_each(self.mm_ref.value(self.dialect, field), is_multiple(field)))
         def read(ref: Ref) -> Value:
             value = ref.value(self.dialect, field)
-            if field["type"] == "json":
+            if field["type"] in JSON_LIKE:
                 value = self.dialect.json_extract(value, [])
             return self.dialect.lower(value) if modifier == "lower" else value
 
         value, mm_value = read(self.ref), (lambda: read(self.mm_ref))
         operand = self._with_mm(value, mm_value)
-        if field["type"] == "json":
+        if field["type"] in JSON_LIKE:
             operand.null_fallback = DISABLED
         if name == "email" and self.collection.is_auth and not self.resolver.allow_hidden:
             visible = self.ref.value(self.dialect, self.collection.field("emailVisibility") or {"name": "emailVisibility", "type": "bool"})
