@@ -165,3 +165,23 @@ def test_the_collection_list_sorts_and_picks_fields_like_the_reference(client, a
     names = [c["name"] for c in client.get("/api/collections?sort=-name", headers=admin).json()["items"]]
     assert names == ["zeta", "users", "alpha", "_superusers"]
     assert client.get("/api/collections?sort=nope", headers=admin).status_code == 400
+
+
+def test_a_geo_point_field_added_to_a_table_with_rows_reads_as_the_zero_point(client, admin):
+    client.post("/api/collections", headers=admin, json={"name": "places", "createRule": "", "viewRule": "", "fields": [{"name": "t", "type": "text"}]})
+    record = client.post("/api/collections/places/records", json={"t": "x"}).json()
+    fields = client.get("/api/collections/places", headers=admin).json()["fields"]
+    added = client.patch("/api/collections/places", headers=admin, json={"fields": [*fields, {"name": "g", "type": "geoPoint"}]})
+    assert added.status_code == 200, added.text
+    assert client.get(f"/api/collections/places/records/{record['id']}").json()["g"] == {"lon": 0, "lat": 0}
+    moved = client.post("/api/collections/places/records", json={"g": {"lon": 1.5, "lat": -2}})
+    assert moved.json()["g"] == {"lon": 1.5, "lat": -2}
+
+
+def test_a_value_the_database_cannot_hold_is_a_400(client, admin):
+    users = client.get("/api/collections/users", headers=admin).json()["id"]
+    client.post("/api/collections", headers=admin, json={"name": "refs", "createRule": "", "fields": [
+        {"name": "r", "type": "relation", "collectionId": users}, {"name": "t", "type": "text"}]})
+    # PostgreSQL text can't hold NUL; SQLite can, and no user has that id either way.
+    response = client.post("/api/collections/refs/records", json={"r": "\u0000", "t": "a"})
+    assert response.status_code == 400, response.text

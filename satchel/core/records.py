@@ -203,7 +203,11 @@ async def save(
         manager = await manager(row)
     errors = _auth_form_errors(collection, plan, body.values, base, is_new, manager or is_superuser(auth))
     if not errors:
-        errors = await sat.db.read(_validate, sat, collection, plan, is_new)
+        try:
+            errors = await sat.db.read(_validate, sat, collection, plan, is_new)
+        except sa.exc.DataError as exc:  # a value the database can't hold (PostgreSQL text refuses NUL)
+            log.info("record values refused by the database: %s", exc)
+            raise bad_request(failed) from exc
     if errors:
         raise ApiError(400, failed, errors)
     for name, plain in plan.passwords.items():

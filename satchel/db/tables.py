@@ -77,7 +77,7 @@ def add_column(conn: Connection, table: str, name: str, kind: str, default: Any)
         ddl += f" DEFAULT {literal}"
     if not column.nullable:
         ddl += " NOT NULL"
-    conn.execute(sa.text(ddl))
+    conn.exec_driver_sql(ddl)  # not sa.text: a default like {"lon":0} would read as a bind parameter
 
 
 def rename_column(conn: Connection, table: str, old: str, new: str) -> None:

@@ -51,9 +51,26 @@ def go_float_text(value: float) -> str:
 
 
 def format_number(value: float) -> int | float:
-    """Go prints a whole float64 without a fraction; JSON callers get an int then."""
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
-        return int(value)
+    """Go prints a whole float64 without a fraction; JSON callers get an int then.
+
+    Its digits are the shortest that read back as the same float (12345678901234567000, not
+    the float's exact 12345678901234567168), so big ones go through repr. From 2**63 on the
+    JSON encoder can't take an int, so those stay floats (1e+20 where Go writes all the digits)."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+        return int(value) if abs(value) < 2**53 else int(Decimal(repr(value)))
+    return value
+
+
+def go_numbers(value: Any) -> Any:
+    """A decoded JSON value with every number as Go's any-typed decode leaves it: a float64."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return format_number(float(value))
+    if isinstance(value, list):
+        return [go_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: go_numbers(v) for k, v in value.items()}
     return value
 
 

@@ -6,6 +6,7 @@ import orjson
 
 from ...api.errors import field_error
 from .base import FieldType
+from .casting import go_numbers
 
 DEFAULT_MAX_SIZE = 1 << 20
 
@@ -19,10 +20,10 @@ class JsonField(FieldType):
         # A string holding valid JSON is that JSON (form bodies carry JSON as text).
         if isinstance(value, str):
             try:
-                return orjson.loads(value)
+                value = orjson.loads(value)
             except orjson.JSONDecodeError:
                 return value
-        return value
+        return go_numbers(value)
 
     def is_blank(self, value: Any) -> bool:
         return value is None or value == "" or value == [] or value == {}
