@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_health_answers_like_pocketbase(client):
     response = client.get("/api/health")
@@ -60,3 +62,14 @@ def test_wrong_method_on_a_known_route_is_resource_not_found(client):
 def test_a_get_on_a_post_only_route_falls_through_to_file_not_found(client):
     response = client.get("/api/files/token")
     assert response.json() == {"data": {}, "message": "File not found.", "status": 404}
+
+
+@pytest.mark.parametrize(("query", "status", "page"), [
+    ("page=100000000000000000000", 400, None), ("perPage=99999999999999999999", 400, None), ("page=abc", 400, None),
+    ("page=9223372036854775807", 200, 9223372036854775807), ("page=-5", 200, 1),
+])
+def test_paging_numbers_beyond_64_bits_are_a_400_and_far_pages_are_empty(client, admin, query, status, page):
+    response = client.get(f"/api/collections/users/records?{query}", headers=admin)
+    assert response.status_code == status, response.text
+    if page is not None:
+        assert response.json()["page"] == page and response.json()["items"] == []

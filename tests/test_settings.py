@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
 
 
@@ -56,3 +57,18 @@ def test_the_s3_test_endpoint_reports_failures(client, admin, moto_endpoint):
     client.patch("/api/settings", headers=admin, json={"s3": _s3(moto_endpoint, "no-such-bucket")})
     failed = client.post("/api/settings/test/s3", headers=admin, json={"filesystem": "storage"})
     assert failed.status_code == 400 and failed.json()["message"].startswith("Failed to test the S3 filesystem. Raw error:")
+
+
+@pytest.mark.parametrize("body", ['{"s3":"x"}', '{"s3":{"accessKey":100000000000000000000}}', '{"s3":{"enabled":"x"}}', '{"s3":0}'])
+def test_settings_of_the_wrong_json_type_are_the_reference_400(client, admin, body):
+    response = client.patch("/api/settings", content=body, headers={**admin, "content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "An error occurred while loading the submitted data."
+
+
+def test_null_settings_leave_the_current_values(client, admin):
+    client.patch("/api/settings", json={"s3": {"bucket": "kept"}}, headers=admin)
+    for body in ({"s3": None}, {"s3": {"bucket": None}}):
+        response = client.patch("/api/settings", json=body, headers=admin)
+        assert response.status_code == 200, response.text
+        assert response.json()["s3"]["bucket"] == "kept"

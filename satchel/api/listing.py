@@ -10,6 +10,7 @@ from .errors import bad_request
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
+INT64 = 1 << 63
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
@@ -20,7 +21,14 @@ def _int_param(request: Request, name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise bad_request() from None
+    if not -INT64 <= value < INT64:  # strconv.Atoi's range
+        raise bad_request()
     return value if value > 0 else default
+
+
+def offset_of(page: int, per_page: int) -> int:
+    """The rows to skip, kept within what SQL takes (a page that far out is empty either way)."""
+    return min((page - 1) * per_page, INT64 - 1)
 
 
 def page_params(request: Request) -> tuple[int, int, bool]:

@@ -23,7 +23,7 @@ from ..core.rules.request_info import rule_body
 from .body import read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
 from .errors import ApiError, bad_request, not_found
-from .listing import page_body, page_params
+from .listing import offset_of, page_body, page_params
 from .picker import pick_response
 
 BASE_BODY_LIMIT = 32 << 20
@@ -99,7 +99,7 @@ async def list_records(request: Request) -> JSONResponse:
         where = rules.list_condition(rules.scope_of(sat), collection, info, request.query_params.get("filter", ""))
         order = _order(request, collection, info)
         rows, total = await sat.db.read(
-            query.list_records, sat.schema.table(collection), where, order, per_page, (page - 1) * per_page, not skip_total,
+            query.list_records, sat.schema.table(collection), where, order, per_page, offset_of(page, per_page), not skip_total,
         )
     except rules.SuperusersOnly:
         raise ApiError(403, ONLY_SUPERUSERS) from None

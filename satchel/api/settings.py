@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.collection_shape import fits
 from ..core.state import s3_storage
 from ..storage.base import StorageError
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from .errors import ApiError, field_error
+from .errors import ApiError, bad_request, field_error
 from .picker import picked_json
 
 BODY_LIMIT = 32 << 20
@@ -38,8 +39,11 @@ def s3_errors(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`patch` over `current`; null leaves a value as it is, as decoding into the Go struct does."""
     out = copy.deepcopy(current)
     for key, value in patch.items():
+        if value is None:
+            continue
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         elif key in out:
@@ -57,6 +61,8 @@ async def update_settings(request: Request) -> JSONResponse:
     sat = satchel(request)
     with await read_body(request, BODY_LIMIT) as body:
         patch = body.values
+    if not fits(patch, sat.settings):  # the reference decodes into typed structs: a wrong JSON type is its 400
+        raise bad_request("An error occurred while loading the submitted data.")
     settings = _merge(sat.settings, patch)
     errors = {}
     if problems := s3_errors(settings["s3"]):
