@@ -31,7 +31,6 @@ from satchel.storage.response import (
     ObjectResponse,
     RangeNotSatisfiable,
     check_preconditions,
-    go_quote,
     http_date,
     multipart_parts,
     object_response,
@@ -40,8 +39,8 @@ from satchel.storage.response import (
     range_to_serve,
     select_ranges,
     serve_headers,
-    truthy,
 )
+from satchel.strconv import go_quote, truthy
 
 MTIME = 1795863427.97  # Sat, 28 Nov 2026 10:57:07 GMT
 LM = "Sat, 28 Nov 2026 10:57:07 GMT"

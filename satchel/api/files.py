@@ -18,7 +18,8 @@ from ..core.collections import Collection
 from ..core.fields import field_type
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
-from ..storage.response import ObjectResponse, object_response, truthy
+from ..storage.response import ObjectResponse, object_response
+from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
 from .errors import ApiError, not_found

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..strconv import truthy
 from .errors import bad_request
 
 DEFAULT_PER_PAGE = 30
@@ -34,7 +35,7 @@ def offset_of(page: int, per_page: int) -> int:
 def page_params(request: Request) -> tuple[int, int, bool]:
     page = _int_param(request, "page", 1)
     per_page = min(_int_param(request, "perPage", DEFAULT_PER_PAGE), MAX_PER_PAGE)
-    skip_total = request.query_params.get("skipTotal", "") in ("1", "t", "T", "TRUE", "true", "True")
+    skip_total = truthy(request.query_params.get("skipTotal", ""))
     return page, per_page, skip_total
 
 

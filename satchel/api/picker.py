@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..strconv import truthy
 from ..tokenizer import split_tokens
 from .context import JSONResponse
 from .errors import bad_request
@@ -50,7 +51,7 @@ def _modifier(raw: str) -> Modifier:
         limit = 0
     if limit <= 0:
         raise ValueError("max argument must be > 0")
-    ellipsis = len(args) > 1 and args[1] in ("1", "t", "T", "TRUE", "true", "True")
+    ellipsis = len(args) > 1 and truthy(args[1])
     return lambda value: excerpt(value, limit, ellipsis)
 
 

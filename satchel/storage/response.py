@@ -22,6 +22,7 @@ from typing import NamedTuple
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from ..strconv import go_quote
 from .base import ObjectInfo, Storage
 
 INLINE_TYPES = frozenset(  # stored types PocketBase serves inline
@@ -42,41 +43,7 @@ EXTENSION_TYPES = {
 CSP = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 SMALL_FILE = 256 * 1024  # local files up to this size are read and sent as one body
 CACHE_CONTROL = "max-age=2592000, stale-while-revalidate=86400"
-_GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_GO_SHORT_ESCAPES = {
-    ch: "\\" + letter for ch, letter in zip("\a\b\f\n\r\t\v", "abfnrtv", strict=True)
-}
 _SPACE = " \t\r\n"  # Go's textproto.TrimString
-
-
-def truthy(value: str) -> bool:
-    """Go's strconv.ParseBool, where anything unparsable counts as false."""
-    return value in _GO_TRUE
-
-
-_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\\': quoted as they are
-
-
-def go_quote(text: str) -> str:
-    """`text` as a Go string literal (strconv.Quote), the way Content-Disposition carries it."""
-    if _PLAIN.fullmatch(text):
-        return f'"{text}"'
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        elif ch in _GO_SHORT_ESCAPES:
-            out.append(_GO_SHORT_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _extension(name: str) -> str:

@@ -7,6 +7,8 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from ...strconv import truthy
+
 
 def to_str(value: Any) -> str:
     if value is None:
@@ -39,7 +41,7 @@ def to_bool(value: Any) -> bool:
     if isinstance(value, (int, float)):
         return value != 0
     if isinstance(value, str):
-        return value.strip() in ("1", "t", "T", "TRUE", "true", "True")
+        return truthy(value.strip())
     return False
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .errors import FilterError, quote
+from ...strconv import go_quote
+from .errors import FilterError
 from .operands import DISABLED, Operand, has_empty_param, is_empty_ident, is_known_non_empty, wrap_like_params
 from .values import Value, literal
 
@@ -40,7 +41,7 @@ class Builder:
         elif base in ORDER_OPS:
             expr = self.dialect.compare(ORDER_OPS[base], left.value, right.value)
         else:
-            raise FilterError(f"unknown expression operator {quote(op)}")
+            raise FilterError(f"unknown expression operator {go_quote(op)}")
         if not any_of:
             expr = self.multi_match(expr, left, op, right)
         if left.after is not None:

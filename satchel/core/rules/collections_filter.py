@@ -12,13 +12,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...strconv import go_quote
 from ..collections import Collection
 from ..fields import field_type
 from ..schema import table_for
 from .access import Scope
 from .compiler import compile_group
 from .context import MAX_EXPRESSIONS, MAX_FILTER_LENGTH, Context, WithPending
-from .errors import FilterError, quote
+from .errors import FilterError
 from .parser import parse
 from .paths import Ref
 from .resolver import Resolver, Root
@@ -34,7 +35,7 @@ def _pseudo_collection() -> Collection:
 class _ColumnsOnly(Resolver):
     def resolve(self, name: str) -> Any:
         if name not in COLUMNS:
-            raise FilterError(f"failed to resolve field {quote(name)}")
+            raise FilterError(f"failed to resolve field {go_quote(name)}")
         return super().resolve(name)
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...strconv import go_quote
 from .build import Builder
 from .context import MAX_EXPRESSIONS, Context
-from .errors import FilterError, quote
+from .errors import FilterError
 from .functions import FUNCTIONS
 from .lexer import FUNC, IDENT, NUMBER, TEXT, Token
 from .macros import MACROS, macro_value
@@ -41,13 +42,13 @@ def resolve_token(resolver: Resolver, token: Token) -> Operand:
         try:
             return param(float(token.literal))
         except ValueError:
-            raise FilterError(f"invalid number {quote(token.literal)}") from None
+            raise FilterError(f"invalid number {go_quote(token.literal)}") from None
     if token.kind == FUNC:
         function = FUNCTIONS.get(token.literal)
         if function is None:
-            raise FilterError(f"unknown function {quote(token.literal)}")
+            raise FilterError(f"unknown function {go_quote(token.literal)}")
         return function(resolver.ctx.dialect, lambda arg: resolve_token(resolver, arg), token.args)
-    raise FilterError(f"unsupported token type {quote(token.kind)}")
+    raise FilterError(f"unsupported token type {go_quote(token.kind)}")
 
 
 def compile_group(resolver: Resolver, group: Group, budget: list[int]) -> Any:
@@ -75,7 +76,7 @@ def _operand(resolver: Resolver, token: Token, side: str) -> Operand:
     try:
         return resolve_token(resolver, token)
     except FilterError as exc:
-        raise FilterError(f"invalid {side} operand {quote(token.literal)} - {exc}") from None
+        raise FilterError(f"invalid {side} operand {go_quote(token.literal)} - {exc}") from None
 
 
 def compile_rule(ctx: Context, root: Root, text: str, allow_hidden: bool, suffix: str = "") -> Any:

@@ -16,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ...strconv import go_quote
 from ..collections import Collection
 from ..fields import field_type
 from . import query
 from .access import SuperusersOnly, rule_condition, scope_of
-from .errors import FilterError, quote
+from .errors import FilterError
 from .paths import has_unique_index
 from .request_info import EXPAND, RequestInfo
 
@@ -104,12 +105,12 @@ def _link(sat: Any, collection: Collection, name: str) -> Link:
         target = sat.find_collection(via.group(1))
         back = target.field(via.group(2)) if target is not None else None
         if back is None or back["type"] != "relation" or back.get("collectionId") != collection.id:
-            raise FilterError(f"couldn't find back-relation {quote(name)}")
+            raise FilterError(f"couldn't find back-relation {go_quote(name)}")
         return Link(name, target, not has_unique_index(target, back["name"]), back)
     relation = collection.field(name)
     target = sat.find_collection(relation.get("collectionId", "")) if relation and relation["type"] == "relation" else None
     if target is None:
-        raise FilterError(f"couldn't find relation field {quote(name)} in collection {quote(collection.name)}")
+        raise FilterError(f"couldn't find relation field {go_quote(name)} in collection {go_quote(collection.name)}")
     return Link(name, target, field_type(relation).is_multiple(relation))
 
 
@@ -157,8 +158,8 @@ async def _fetch(sat: Any, collection: Collection, ids: list[str], info: Request
         return []
     where = rule_condition(scope_of(sat), collection, "viewRule", info)  # SuperusersOnly for a null rule
     rows = await sat.db.read(query.rows_by_ids, sat.schema.table(collection), ids, where)
-    from . import managed_ids
     from ..records import from_row
+    from . import managed_ids
 
     managed = await managed_ids(sat, collection, [row["id"] for row in rows], info)
     return [Node(collection, from_row(collection, row), show_email=row["id"] in managed) for row in rows]

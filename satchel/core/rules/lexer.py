@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import FilterError, quote
+from ...strconv import go_quote
+from .errors import FilterError
 
 EOF = "\x00"
 MAX_FUNC_DEPTH = 3
@@ -100,16 +101,16 @@ class Scanner:
         if _is_sign_rune(ch):
             token = self._scan_run(SIGN, _is_sign_rune)
             if token.literal not in SIGNS:
-                raise FilterError(f"invalid sign operator {quote(token.literal)}")
+                raise FilterError(f"invalid sign operator {go_quote(token.literal)}")
             return token
         if ch in "&|":
             token = self._scan_run(JOIN, lambda c: c in "&|")
             if token.literal not in JOINS:
-                raise FilterError(f"invalid join operator {quote(token.literal)}")
+                raise FilterError(f"invalid join operator {go_quote(token.literal)}")
             return token
         if ch == "/":
             return self.scan_comment()
-        raise FilterError(f"unexpected character {quote(ch)}")
+        raise FilterError(f"unexpected character {go_quote(ch)}")
 
     def _scan_run(self, kind: str, accept) -> Token:
         start = self.pos
@@ -135,7 +136,7 @@ class Scanner:
             had_dot = had_dot or ch == "."
         literal = "".join(buf)
         if literal == "-" or literal[0] == "." or literal[-1] == ".":
-            raise FilterError(f"invalid number {quote(literal)}")
+            raise FilterError(f"invalid number {go_quote(literal)}")
         return Token(NUMBER, literal)
 
     def scan_text(self, preserve_quotes: bool) -> Token:
@@ -156,7 +157,7 @@ class Scanner:
             prev = "" if ch == "\\" and prev == "\\" else ch
         literal = "".join(buf)
         if not closed:
-            raise FilterError(f"invalid quoted text {quote(literal)}")
+            raise FilterError(f"invalid quoted text {go_quote(literal)}")
         if not preserve_quotes:
             literal = literal[1:-1].replace("\\" + mark, mark)
         return Token(TEXT, literal)
@@ -186,7 +187,7 @@ class Scanner:
                 if func_depth <= 0:
                     raise FilterError(f"max nested function arguments reached (max: {MAX_FUNC_DEPTH})")
                 if not _valid_identifier(name):
-                    raise FilterError(f"invalid function name {quote(name)}")
+                    raise FilterError(f"invalid function name {go_quote(name)}")
                 self.unread()
                 return self.scan_function_args(name, func_depth)
             if not (_is_letter(ch) or _is_digit(ch) or ch in ".:_"):
@@ -195,7 +196,7 @@ class Scanner:
             buf.append(ch)
         literal = "".join(buf)
         if not _valid_identifier(literal):
-            raise FilterError(f"invalid identifier {quote(literal)}")
+            raise FilterError(f"invalid identifier {go_quote(literal)}")
         return Token(IDENT, literal)
 
     def scan_group(self) -> Token:
@@ -231,7 +232,7 @@ class Scanner:
         while True:
             ch = self.read()
             if ch == EOF:
-                raise FilterError(f"invalid or incomplete function {quote(name)} (expected ')')")
+                raise FilterError(f"invalid or incomplete function {go_quote(name)} (expected ')')")
             if ch == ")":
                 return Token(FUNC, name, tuple(args))
             if _is_ws(ch):
@@ -243,7 +244,7 @@ class Scanner:
             is_comma = ch == ","
             if expect_comma != is_comma:
                 problem = "expected comma after the last argument" if expect_comma else "unexpected comma"
-                raise FilterError(f"{problem} in function {quote(name)}")
+                raise FilterError(f"{problem} in function {go_quote(name)}")
             expect_comma = False
             if is_comma:
                 continue
@@ -255,7 +256,7 @@ class Scanner:
             elif ch in "'\"":
                 args.append(self.scan_text(preserve_quotes=False))
             else:
-                raise FilterError(f"unsupported argument character {quote(ch)} in function {quote(name)}")
+                raise FilterError(f"unsupported argument character {go_quote(ch)} in function {go_quote(name)}")
             expect_comma = True
 
 

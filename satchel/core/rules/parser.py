@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from .errors import FilterError, quote
+from ...strconv import go_quote
+from .errors import FilterError
 from .lexer import FUNC, GROUP, IDENT, JOIN, NUMBER, SIGN, TEXT, Token, tokens
 
 MAX_DEPTH = 100  # nested parentheses; deeper filters are refused instead of recursing without end
@@ -47,21 +48,21 @@ def parse(text: str, depth: int = 0) -> Group:
             continue
         if step == "left":
             if token.kind not in OPERANDS:
-                raise FilterError(f"expected left operand, got {quote(token.literal)} ({token.kind})")
+                raise FilterError(f"expected left operand, got {go_quote(token.literal)} ({token.kind})")
             left, step = token, "sign"
         elif step == "sign":
             if token.kind != SIGN:
-                raise FilterError(f"expected a sign operator, got {quote(token.literal)} ({token.kind})")
+                raise FilterError(f"expected a sign operator, got {go_quote(token.literal)} ({token.kind})")
             op, step = token.literal, "right"
         elif step == "right":
             if token.kind not in OPERANDS:
-                raise FilterError(f"expected right operand, got {quote(token.literal)} ({token.kind})")
+                raise FilterError(f"expected right operand, got {go_quote(token.literal)} ({token.kind})")
             assert left is not None
             items.append((join, Comparison(left, op, token)))
             step = "join"
         else:
             if token.kind != JOIN:
-                raise FilterError(f"expected && or ||, got {quote(token.literal)} ({token.kind})")
+                raise FilterError(f"expected && or ||, got {go_quote(token.literal)} ({token.kind})")
             join, step = token.literal, "left"
     if step != "join":
         if not items and left is None:

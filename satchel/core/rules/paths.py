@@ -14,9 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...db.indexes import has_unique_index as unique_index_on
+from ...strconv import go_quote
 from ..collections import Collection
 from ..fields import field_type
-from .errors import FilterError, quote
+from .errors import FilterError
 from .operands import DISABLED, MultiMatch, Operand, columnify, null
 from .values import Value, literal
 
@@ -50,7 +51,7 @@ def split_modifier(prop: str) -> tuple[str, str]:
     if len(parts) != 2:
         return prop, ""
     if parts[1] not in MODIFIERS:
-        raise FilterError(f"unknown modifier in {quote(prop)}")
+        raise FilterError(f"unknown modifier in {go_quote(prop)}")
     return parts[0], parts[1]
 
 
@@ -100,7 +101,7 @@ class PathRunner:
         table = self.ctx.join(key, make)
         if not self.resolver.allow_hidden:
             if collection.rule("listRule") is None:
-                raise FilterError(f"{quote(collection.name)} fields can be accessed only by superusers")
+                raise FilterError(f"{go_quote(collection.name)} fields can be accessed only by superusers")
             if collection.rule("listRule"):
                 self.ctx.add_rule_join(collection, table, key)
         return table
@@ -133,18 +134,18 @@ class PathRunner:
                 return self.finalize(prop)
             field = self.collection.field(prop)
             if field is not None and field.get("hidden") and not self.resolver.allow_hidden:
-                raise FilterError(f"non-filterable field {quote(prop)}")
+                raise FilterError(f"non-filterable field {go_quote(prop)}")
             if field is not None and field["type"] in JSON_LIKE:
                 return self.json_path(field, self.props[i + 1 :])
             if i >= MAX_NESTED_RELATIONS:
-                raise FilterError(f"max nested relations reached for field {quote(prop)}")
+                raise FilterError(f"max nested relations reached for field {go_quote(prop)}")
             if field is None:
                 missing = self.back_relation(prop)
                 if missing is not None:
                     return missing
                 continue
             if field["type"] != "relation":
-                raise FilterError(f"field {quote(prop)} is not a valid relation")
+                raise FilterError(f"field {go_quote(prop)} is not a valid relation")
             if not is_multiple(field) and i == total - 2 and self.props[i + 1] == "id":
                 return self.finalize(field["name"])
             self.relation(field, prop)
@@ -153,7 +154,7 @@ class PathRunner:
     def relation(self, field: dict[str, Any], prop: str) -> None:
         target = self.ctx.collection(field.get("collectionId", ""))
         if target is None:
-            raise FilterError(f"failed to load field {quote(prop)} collection")
+            raise FilterError(f"failed to load field {go_quote(prop)} collection")
         name = columnify(field["name"])
         key = f"{self.key}_{name}{self.resolver.suffix}"
         multiple = is_multiple(field)
@@ -179,25 +180,25 @@ class PathRunner:
         problem = None
         back = back_field = None
         if not m:
-            problem = f"failed to resolve field {quote(prop)}"
+            problem = f"failed to resolve field {go_quote(prop)}"
         else:
             back = self.ctx.collection(m.group(1))
             back_field = back.field(m.group(2)) if back is not None else None
             if back is None:
-                problem = f"failed to load back relation field {quote(prop)} collection"
+                problem = f"failed to load back relation field {go_quote(prop)} collection"
             elif back_field is None:
-                problem = f"missing back relation field {quote(m.group(2))}"
+                problem = f"missing back relation field {go_quote(m.group(2))}"
             elif back_field["type"] != "relation":
-                problem = f"invalid back relation field {quote(m.group(2))}"
+                problem = f"invalid back relation field {go_quote(m.group(2))}"
             elif back_field.get("collectionId") != self.collection.id:
-                problem = f"invalid collection reference of a back relation field {quote(m.group(2))}"
+                problem = f"invalid collection reference of a back relation field {go_quote(m.group(2))}"
         if problem is not None:
             if self.nullify:
                 return null()
             raise FilterError(problem)
         assert back is not None and back_field is not None
         if back_field.get("hidden") and not self.resolver.allow_hidden:
-            raise FilterError(f"non-filterable back relation field {quote(back_field['name'])}")
+            raise FilterError(f"non-filterable back relation field {go_quote(back_field['name'])}")
         multiple = is_multiple(back_field)
         key = f"{self.key}_{columnify(prop)}{self.resolver.suffix}"
         here = self.ref.id(self.dialect)
@@ -244,9 +245,9 @@ class PathRunner:
         if field is None:
             if self.nullify:
                 return null()
-            raise FilterError(f"unknown field {quote(name)}")
+            raise FilterError(f"unknown field {go_quote(name)}")
         if field.get("hidden") and not self.resolver.allow_hidden:
-            raise FilterError(f"non-filterable field {quote(name)}")
+            raise FilterError(f"non-filterable field {go_quote(name)}")
         multi_valued = field["type"] in MULTI_VALUE_TYPES
         if modifier == "length" and multi_valued:
             return self._with_mm(self.dialect.array_length(self.ref.value(self.dialect, field), is_multiple(field)),

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ...strconv import go_quote
 from ..collections import Collection
 from ..fields.casting import to_str_list
-from .errors import FilterError, quote
+from .errors import FilterError
 from .operands import DISABLED, Operand, columnify, fixed, go_string, null, param
 from .paths import MULTI_VALUE_TYPES, PathRunner, Ref, is_multiple, split_modifier
 from .request_info import PLAIN_AUTH_FIELDS
@@ -56,7 +57,7 @@ class Resolver:
 
     def resolve(self, name: str) -> Operand:
         if not any(p.match(name) for p in ALLOWED):
-            raise FilterError(f"failed to resolve field {quote(name)}")
+            raise FilterError(f"failed to resolve field {go_quote(name)}")
         props = name.split(".")
         if props[0] == "@collection":
             return self._collection_field(props)
@@ -72,11 +73,11 @@ class Resolver:
 
     def _collection_field(self, props: list[str]) -> Operand:
         if len(props) < 3:
-            raise FilterError(f"invalid @collection field path in {quote('.'.join(props))}")
+            raise FilterError(f"invalid @collection field path in {go_quote('.'.join(props))}")
         name, _, alias = props[1].partition(":")
         collection = self.ctx.collection(name)
         if collection is None:
-            raise FilterError(f"failed to load collection {quote(props[1])} from field path {quote('.'.join(props))}")
+            raise FilterError(f"failed to load collection {go_quote(props[1])} from field path {go_quote('.'.join(props))}")
         key = columnify(f"__collection_alias_{alias}" if alias else f"__collection_{collection.name}") + self.suffix
         runner = self._runner(props[2:])
         table = runner.join_collection(collection, key, None)
@@ -122,7 +123,7 @@ class Resolver:
     def _body_relation(self, field: dict[str, Any], props: list[str]) -> Operand:
         target = self.ctx.collection(field.get("collectionId", ""))
         if target is None:
-            raise FilterError(f"failed to load collection of data field {quote(field['name'])}")
+            raise FilterError(f"failed to load collection of data field {go_quote(field['name'])}")
         ids = to_str_list(self.ctx.request.body.get(field["name"]))
         if not ids:
             return null()
@@ -145,7 +146,7 @@ class Resolver:
             return Operand(self.ctx.dialect.lower(literal(text)), (text,),
                            remake=lambda ps: self.ctx.dialect.lower(literal(ps[0])))
         if field["type"] not in MULTI_VALUE_TYPES:
-            raise FilterError(f"field {quote(field['name'])} doesn't support multivalue operations")
+            raise FilterError(f"field {go_quote(field['name'])} doesn't support multivalue operations")
         items = _to_slice(raw)
         if modifier == "length":
             return fixed(str(len(items)), len(items))

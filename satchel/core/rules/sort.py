@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...strconv import go_quote
 from ..collections import Collection
 from .access import Scope
-from .errors import FilterError, quote
+from .errors import FilterError
 from .paths import Ref
 from .request_info import RequestInfo
 from .resolver import Resolver, Root
@@ -81,7 +82,7 @@ def _resolve(scope: Scope, collection: Collection, request: RequestInfo, table: 
     resolver = Resolver(ctx, Root(collection, Ref(table=table), collection.name), allow_hidden=request.is_superuser)
     operand = resolver.resolve(name)
     if operand.params or operand.ident.lower() == "null":
-        raise FilterError(f"invalid sort field {quote(name)}")
+        raise FilterError(f"invalid sort field {go_quote(name)}")
     return ctx.dialect.order_keys(operand.value), ctx
 
 
