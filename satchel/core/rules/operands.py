@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from ..fields.casting import go_float_text
 from .values import Value, literal
 
 AUTO, DISABLED, ENFORCED = 0, 1, 2
@@ -106,10 +106,7 @@ def go_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return {True: "+Inf", False: "-Inf"}[value > 0] if value == value else "NaN"
-        text = format(Decimal(repr(value)), "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        return go_float_text(value)
     return str(value)
 
 
