@@ -7,7 +7,6 @@ list); `:excerpt(max, ellipsis?)` turns HTML into a short plain-text excerpt.
 
 from __future__ import annotations
 
-import copy
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -112,33 +111,30 @@ def excerpt(value: Any, limit: int, ellipsis: bool) -> Any:
 
 
 def pick(data: Any, fields: dict[str, Modifier]) -> Any:
-    """Keep only the picked keys of `data` (an object or a list of objects), in place."""
+    """The picked keys of `data` (an object or a list of objects), as new containers: `data` may be shared."""
     if isinstance(data, dict):
-        _pick_map(data, fields)
-    elif isinstance(data, list) and data and isinstance(data[0], dict):
-        for item in data:
-            _pick_map(item, fields)
+        return _pick_map(data, fields)
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return [_pick_map(item, fields) if isinstance(item, dict) else item for item in data]
     return data
 
 
-def _pick_map(data: dict[str, Any], fields: dict[str, Modifier]) -> None:
+def _pick_map(data: dict[str, Any], fields: dict[str, Modifier]) -> dict[str, Any]:
     if not fields:
-        return
-    if "*" in fields:
-        for key in list(data):
-            if not any((f + ".").startswith(key + ".") for f in fields):
-                fields[key] = fields["*"]
-    for key in list(data):
+        return data
+    if "*" in fields:  # every key no field names keeps its value, with the `*` modifier
+        fields = {**{key: fields["*"] for key in data if not any((f + ".").startswith(key + ".") for f in fields)}, **fields}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
         matching = {f: m for f, m in fields.items() if (f + ".").startswith(key + ".")}
         if not matching:
-            del data[key]
             continue
         exact = [m for f, m in matching.items() if f == key]
         if exact:
-            if exact[0] is not None:
-                data[key] = exact[0](data[key])
-            continue
-        pick(data[key], {f[len(key) + 1 :]: m for f, m in matching.items()})
+            out[key] = value if exact[0] is None else exact[0](value)
+        else:
+            out[key] = pick(value, {f[len(key) + 1 :]: m for f, m in matching.items()})
+    return out
 
 
 def pick_response(item: Any, raw: str | None) -> Any:
@@ -146,7 +142,7 @@ def pick_response(item: Any, raw: str | None) -> Any:
     if not raw:
         return item
     try:
-        return pick(copy.deepcopy(item), parse_fields(raw))  # `item` may be shared (a cached collection)
+        return pick(item, parse_fields(raw))
     except ValueError:
         raise bad_request() from None
 
