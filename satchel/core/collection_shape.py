@@ -9,21 +9,16 @@ text, or an object checked the same way. A `None` default is a number that may b
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..api.errors import bad_request
-from .auth_defaults import AUTH_DEFAULTS
+from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .fields import FIELD_TYPES
 from .fields.base import COMMON_DEFAULTS
 
 INVALID = "Failed to load the submitted data due to invalid formatting."
 INVALID_TYPE = "Failed to load the collection type data due to invalid formatting."
-RULE_NAMES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule")
-_TOKEN = {"duration": 0, "secret": ""}
-COLLECTION: dict[str, Any] = {
-    "id": "", "system": False, "indexes": [""], "viewQuery": "", **dict.fromkeys(RULE_NAMES, ""),
-    **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{}]}, **{name: _TOKEN for name in ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")},
-}
 FIELD_COMMON = {"id": "", "name": "", **COMMON_DEFAULTS}
 INT64 = 1 << 63
 
@@ -48,11 +43,23 @@ def fits(value: Any, template: Any) -> bool:
     return True
 
 
+@functools.cache
+def _collection() -> dict[str, Any]:
+    """The collection's own options, as templates."""
+    from .collections import AUTH_RULES, RULES  # collections checks its bodies with this module
+
+    return {
+        "id": "", "system": False, "indexes": [""], "viewQuery": "", **dict.fromkeys(RULES + AUTH_RULES, ""),
+        **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{}]},
+        **{name: {"duration": 0, "secret": ""} for name in TOKEN_OPTIONS},
+    }
+
+
 def check_body(body: dict[str, Any]) -> None:
     """Refuse a collection body the reference could not decode (400), before anything reads it."""
     if not all(isinstance(body.get(k), (str, type(None))) for k in ("name", "type")):
         raise bad_request(INVALID_TYPE)
-    if not fits(body, COLLECTION):
+    if not fits(body, _collection()):
         raise bad_request(INVALID)
     fields = body.get("fields")
     if fields is None:
