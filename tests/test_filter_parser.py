@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from satchel.core.fields.casting import to_str
 from satchel.core.rules.errors import FilterError
 from satchel.core.rules.lexer import FUNC, IDENT, NUMBER, TEXT, Token, tokens
-from satchel.core.rules.operands import escape_unescaped, go_string, wrap_like_params
+from satchel.core.rules.operands import escape_unescaped, wrap_like_params
 from satchel.core.rules.parser import Comparison, Group, or_of_ands, parse
 from satchel.core.rules.values import numeric_affinity, real_text
 
@@ -83,7 +84,7 @@ def test_nesting_deeper_than_the_limit_is_refused_not_recursed():
 def test_like_parameters_are_wrapped_and_escaped_as_the_reference_does():
     assert wrap_like_params(("ab", "a%b", "a_b", 5.0, 1.5, None, True)) == ("%ab%", "a%b", "%a\\_b%", "%5%", "%1.5%", "%%", "%true%")
     assert escape_unescaped("a\\_b", "\\%_") == "a\\_b"
-    assert go_string(1e21) == "1000000000000000000000" and go_string(-0.0) == "-0"
+    assert to_str(1e21) == "1000000000000000000000" and to_str(-0.0) == "-0"
 
 
 def test_numeric_affinity_reads_numbers_written_as_text():

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..fields.casting import go_float_text
+from ..fields.casting import to_str
 from .values import Value, literal
 
 AUTO, DISABLED, ENFORCED = 0, 1, 2
@@ -99,17 +99,6 @@ def is_known_non_empty(op: Operand) -> bool:
 # -- LIKE parameters ---------------------------------------------------------------------------
 
 
-def go_string(value: Any) -> str:
-    """spf13/cast's ToString: floats in their shortest plain form, nil as ""."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return go_float_text(value)
-    return str(value)
-
-
 def contains_unescaped(text: str, ch: str) -> bool:
     prev = ""
     for c in text:
@@ -141,7 +130,7 @@ def wrap_like_params(params: tuple[Any, ...]) -> tuple[str, ...]:
     """Each parameter as text, wrapped in `%` unless it already holds an unescaped `%`."""
     wrapped = []
     for value in params:
-        text = go_string(value)
+        text = to_str(value)  # cast.ToString; the values bound here are never maps or lists
         if not contains_unescaped(text, "%"):
             text = "%" + escape_unescaped(text, "\\%_") + "%"
         wrapped.append(text)

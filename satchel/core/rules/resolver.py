@@ -15,9 +15,9 @@ from typing import Any
 
 from ...strconv import go_quote
 from ..collections import Collection
-from ..fields.casting import to_str_list
+from ..fields.casting import to_str, to_str_list
 from .errors import FilterError
-from .operands import DISABLED, Operand, columnify, fixed, go_string, null, param
+from .operands import DISABLED, Operand, columnify, fixed, null, param
 from .paths import MULTI_VALUE_TYPES, PathRunner, Ref, is_multiple, split_modifier
 from .request_info import PLAIN_AUTH_FIELDS
 from .values import literal
@@ -232,5 +232,5 @@ def _go_string_or_empty(value: Any) -> str:
     """cast.ToString: "" for what it can't turn into text (maps, lists)."""
     if isinstance(value, (dict, list)):
         return ""
-    return go_string(value)
+    return to_str(value)
 
