@@ -105,9 +105,11 @@ def test_serve_prints_where_it_listens(server):
 
 def test_two_workers_share_schema_changes_and_never_lock(server):
     url, _ = server
-    token = httpx.post(f"{url}/api/collections/_superusers/auth-with-password", json={"identity": "root@example.com", "password": "root-password-1"}).json()["token"]
+    # Each request on a fresh connection, so the kernel spreads them over both processes; generous
+    # timeouts, since on a loaded machine the point is the answers, not their speed.
+    token = httpx.post(f"{url}/api/collections/_superusers/auth-with-password", json={"identity": "root@example.com", "password": "root-password-1"}, timeout=30).json()["token"]
     admin = {"Authorization": token}
-    created = httpx.post(f"{url}/api/collections", headers=admin, json={"name": "hits", "listRule": "", "createRule": "", "fields": [{"name": "n", "type": "number"}]})
+    created = httpx.post(f"{url}/api/collections", headers=admin, json={"name": "hits", "listRule": "", "createRule": "", "fields": [{"name": "n", "type": "number"}]}, timeout=30)
     assert created.status_code == 200, created.text
 
     def write(i: int) -> int:
@@ -116,12 +118,12 @@ def test_two_workers_share_schema_changes_and_never_lock(server):
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         statuses = list(pool.map(write, range(200)))
     assert statuses == [200] * 200
-    assert httpx.get(f"{url}/api/collections/hits/records?perPage=1").json()["totalItems"] == 200
+    assert httpx.get(f"{url}/api/collections/hits/records?perPage=1", timeout=30).json()["totalItems"] == 200
 
     # A change made through whichever worker answers is seen by every worker right away.
-    httpx.patch(f"{url}/api/collections/hits", headers=admin, json={"fields": [{"name": "label", "type": "text"}]})
+    httpx.patch(f"{url}/api/collections/hits", headers=admin, json={"fields": [{"name": "label", "type": "text"}]}, timeout=30)
     for i in range(20):
-        response = httpx.post(f"{url}/api/collections/hits/records", json={"label": f"l{i}"})
+        response = httpx.post(f"{url}/api/collections/hits/records", json={"label": f"l{i}"}, timeout=30)
         assert response.status_code == 200 and response.json()["label"] == f"l{i}"
 
 
