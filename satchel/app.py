@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import auth, auth_flows, collections, files, health, records, settings
 from .api.context import JSONResponse
-from .api.errors import ApiError
+from .errors import ApiError
 from .clean_paths import CleanPaths
 from .config import Config
 from .core.state import Satchel

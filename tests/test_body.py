@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satchel.api.body import infer_value, read_body
-from satchel.api.errors import ApiError
+from satchel.errors import ApiError
 from satchel.api.form_syntax import form_part_names
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ from ..core.collections import Collection
 from ..core.rules.expand import Node, expand
 from .body import read_body
 from .context import JSONResponse, current_auth, require_auth, satchel
-from .errors import ApiError, field_error, not_found
+from ..errors import ApiError, field_error, not_found
 from .picker import picked_json
 from .records import export_node, request_info
 

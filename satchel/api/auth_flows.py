@@ -28,7 +28,7 @@ from ..db import store
 from .auth import BODY_LIMIT, auth_collection, path_collection
 from .body import parse_json, read_body
 from .context import require_auth, satchel
-from .errors import ApiError, bad_request, field_error, forbidden
+from ..errors import ApiError, bad_request, field_error, forbidden
 
 log = logging.getLogger("satchel.auth")
 

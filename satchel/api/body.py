@@ -24,7 +24,7 @@ from python_multipart.multipart import MultipartParser
 from starlette.requests import Request
 
 from ..mediatype import parse_media_type
-from .errors import bad_request, too_large
+from ..errors import bad_request, too_large
 from .form_syntax import form_part_names, parse_query
 
 JSON_PAYLOAD_KEY = "@jsonPayload"

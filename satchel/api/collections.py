@@ -13,7 +13,7 @@ from ..core.collections import new_collection, updated_collection
 from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from .errors import ApiError, bad_request, not_found
+from ..errors import ApiError, bad_request, not_found
 from .listing import paginate
 
 from .picker import pick_response, picked_json

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..core.auth import Auth, auth_from_token, token_from_header
 from ..core.collections import Collection
 from ..core.state import Satchel
-from .errors import ApiError, not_found
+from ..errors import ApiError, not_found
 
 
 class JSONResponse(Response):

@@ -22,7 +22,7 @@ from ..storage.response import ObjectResponse, object_response
 from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
-from .errors import ApiError, not_found
+from ..errors import ApiError, not_found
 from .picker import picked_json
 
 log = logging.getLogger("satchel.files")

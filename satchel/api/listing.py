@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ..strconv import truthy
-from .errors import bad_request
+from ..errors import bad_request
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000

@@ -22,7 +22,7 @@ from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import rule_body
 from .body import read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
-from .errors import ApiError, bad_request, not_found
+from ..errors import ApiError, bad_request, not_found
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
 

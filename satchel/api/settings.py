@@ -14,7 +14,7 @@ from ..core.state import s3_storage
 from ..storage.base import StorageError
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from .errors import ApiError, bad_request, field_error
+from ..errors import ApiError, bad_request, field_error
 from .picker import picked_json
 
 BODY_LIMIT = 32 << 20

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..api.errors import bad_request
+from ..errors import bad_request
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .fields import FIELD_TYPES
 from .fields.base import COMMON_DEFAULTS

@@ -11,7 +11,7 @@ import re
 import zlib
 from typing import Any
 
-from ..api.errors import ApiError, bad_request, field_error
+from ..errors import ApiError, bad_request, field_error
 from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .collection_shape import check_body

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.errors import field_error
+from ..errors import field_error
 from ..files.mime import mime_allowed, sniff_file
 from ..files.names import normalize_filename, original_name_metadata
 from ..storage import keys

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..api.errors import ApiError, bad_request, field_error
+from ..errors import ApiError, bad_request, field_error
 from ..db import store
 from ..db.indexes import violated_columns
 from ..storage import keys

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from typing import Any, ClassVar
 
-from ...api.errors import field_error
+from ...errors import field_error
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "help": "",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import to_str
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...api.errors import field_error
+from ...errors import field_error
 from ...thumbs.spec import is_valid_thumb
 from .select import MultiValueField
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import format_number
 

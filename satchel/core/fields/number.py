@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import format_number, to_float
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import bcrypt
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import to_str
 

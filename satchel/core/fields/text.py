@@ -4,7 +4,7 @@ import re
 import secrets
 from typing import Any
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import to_str
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...api.errors import field_error
+from ...errors import field_error
 from .base import FieldType
 from .casting import to_str
 from .email import domain_allowed

@@ -29,10 +29,6 @@ def bad_request(message: str = "Something went wrong while processing your reque
     return ApiError(400, message, data)
 
 
-def unauthorized(message: str = "The request requires valid record authorization token.") -> ApiError:
-    return ApiError(401, message)
-
-
 def forbidden(message: str = "You are not allowed to perform this request.") -> ApiError:
     return ApiError(403, message)
 
