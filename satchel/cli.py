@@ -11,7 +11,11 @@ from .config import Config
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return Config(data_dir=args.dir, db_url=args.db_url or os.environ.get("SATCHEL_DB_URL", ""))
+    """The environment's configuration with the flags that were given on top."""
+    try:
+        return Config.from_env(data_dir=args.dir, db_url=args.db_url)
+    except ValueError as exc:
+        sys.exit(f"Error: {exc}")
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -76,8 +80,8 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--dir", default="./sb_data", help="the data directory (default ./sb_data)")
-        p.add_argument("--db-url", default="", help="postgresql://… to use PostgreSQL instead of {dir}/data.db")
+        p.add_argument("--dir", help="the data directory (default: $SATCHEL_DIR, else ./sb_data)")
+        p.add_argument("--db-url", help="postgresql://… to use PostgreSQL instead of {dir}/data.db (default: $SATCHEL_DB_URL)")
 
     run = commands.add_parser("serve", help="start the web server")
     common(run)

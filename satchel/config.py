@@ -1,19 +1,31 @@
-"""One Settings object, read from the environment so that every server worker sees the same."""
+"""One Config object: defaults here, the environment over them, command-line flags over that.
+
+Every server process builds its Config from the environment (`Config.from_env`), so `serve`
+writes the final values back into the environment (`to_env`) before it starts any worker.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+
+def _env(name: str, **kwargs: Any) -> Any:
+    """A dataclass field read from the environment variable `name`."""
+    return field(metadata={"env": name}, **kwargs)
 
 
 @dataclass(frozen=True)
 class Config:
-    data_dir: str = "./sb_data"
-    db_url: str = ""
+    data_dir: str = _env("SATCHEL_DIR", default="./sb_data")
+    db_url: str = _env("SATCHEL_DB_URL", default="")
     #: thumbs of images with more pixels than this are refused (decompression bombs)
-    thumb_max_pixels: int = 100_000_000
-    thumb_workers: int = field(default_factory=lambda: (os.cpu_count() or 1) + 2)
-    thumb_max_wait: float = 60.0
+    thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
+    thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
+    thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
 
     @property
     def database_url(self) -> str:
@@ -29,22 +41,25 @@ class Config:
         return os.path.join(self.data_dir, ".tmp")
 
     @classmethod
-    def from_env(cls) -> Config:
-        env = os.environ
-        defaults = cls()
-        return cls(
-            data_dir=env.get("SATCHEL_DIR", defaults.data_dir),
-            db_url=env.get("SATCHEL_DB_URL", ""),
-            thumb_max_pixels=int(env.get("SATCHEL_THUMB_MAX_PIXELS", defaults.thumb_max_pixels)),
-            thumb_workers=int(env.get("SATCHEL_THUMB_WORKERS", defaults.thumb_workers)),
-            thumb_max_wait=float(env.get("SATCHEL_THUMB_MAX_WAIT", defaults.thumb_max_wait)),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Config:
+        """Defaults, overridden by `env` (os.environ by default), overridden by flags that are not None."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if flags.get(f.name) is not None:
+                values[f.name] = flags[f.name]
+            elif env.get(f.metadata["env"], "") != "":
+                values[f.name] = _parse(f, env[f.metadata["env"]])
+        return cls(**values)
 
     def to_env(self) -> dict[str, str]:
-        return {
-            "SATCHEL_DIR": self.data_dir,
-            "SATCHEL_DB_URL": self.db_url,
-            "SATCHEL_THUMB_MAX_PIXELS": str(self.thumb_max_pixels),
-            "SATCHEL_THUMB_WORKERS": str(self.thumb_workers),
-            "SATCHEL_THUMB_MAX_WAIT": str(self.thumb_max_wait),
-        }
+        return {f.metadata["env"]: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _parse(f: dataclasses.Field, text: str) -> Any:
+    """The environment's text as the field's type; a bad value names the variable."""
+    kind = {"int": int, "float": float, "str": str}[str(f.type)]
+    try:
+        return kind(text.strip() if kind is not str else text)
+    except ValueError:
+        raise ValueError(f"{f.metadata['env']}={text!r} is not a valid {kind.__name__}") from None
