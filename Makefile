@@ -1,6 +1,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# The server's own dependencies only (make serve); the test tools on top (make test, make bench).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 SDK_JS := tests/sdk/js
 # Test processes: many tests wait on servers and disks, so a few more than the 2 cores pay off.
@@ -9,11 +11,15 @@ NPM_STAMP := $(SDK_JS)/node_modules/.installed
 
 .PHONY: install serve test test-sdk test-sdk-reference bench
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(STAMP): $(RUNTIME_STAMP)
 	$(PIP) install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@
 
 $(NPM_STAMP): $(SDK_JS)/package.json $(SDK_JS)/package-lock.json
 	cd $(SDK_JS) && npm ci --no-audit --no-fund
@@ -21,7 +27,7 @@ $(NPM_STAMP): $(SDK_JS)/package.json $(SDK_JS)/package-lock.json
 
 install: $(STAMP)
 
-serve: $(STAMP)
+serve: $(RUNTIME_STAMP)
 	$(VENV)/bin/satchel serve --http 127.0.0.1:8090 --dir ./sb_data
 
 # Unit and HTTP tests first, then the official SDKs against a real server process. Every part
