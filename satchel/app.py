@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, collections, files, health, records, settings
+from .api import auth, auth_flows, collections, crons, files, health, records, settings
 from .api.context import JSONResponse
 from .errors import ApiError
 from .clean_paths import CleanPaths
@@ -170,6 +171,8 @@ ROUTES = [
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
+    Route("/api/crons", crons.list_crons, methods=["GET"]),
+    Route("/api/crons/{id}", crons.run_cron, methods=["POST"]),
 ]
 
 
@@ -179,7 +182,9 @@ def create_app(config: Config | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
         yield
+        ticker.cancel()
         sat.db.dispose()
 
     sat.init_sync()

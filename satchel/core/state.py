@@ -6,6 +6,7 @@ import copy
 import os
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 import orjson
 from sqlalchemy.engine import Connection
 
@@ -15,6 +16,7 @@ from ..db.engine import Database
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema
+from .crons import Crons, Job
 from .collections import SUPERUSERS, Collection, new_collection
 from .fields.base import COMMON_DEFAULTS
 from .schema import Schema
@@ -52,6 +54,8 @@ class Satchel:
         self._storage: Storage | None = None
         self._storage_key: Any = None
         self._thumbs: Thumbs | None = None
+        self.crons = Crons(self)
+        self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
 
     # start-up -----------------------------------------------------------------
 
@@ -112,6 +116,10 @@ class Satchel:
         found = self.schema.find_collection(SUPERUSERS)
         assert found is not None, "the database was not initialised"
         return found
+
+
+async def _optimize_database(sat: Satchel) -> None:
+    await anyio.to_thread.run_sync(sat.db.optimize_sync)
 
 
 def s3_storage(s3: dict[str, Any]) -> S3Storage:

@@ -102,6 +102,18 @@ class Database:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
 
+    def optimize_sync(self) -> None:
+        """PocketBase's nightly upkeep: on SQLite, fold the WAL back and refresh the planner's
+        statistics (PRAGMA optimize); on PostgreSQL, ANALYZE (autovacuum does the rest)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                raw = conn.connection.driver_connection  # autocommit: a checkpoint can't run inside a transaction
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                raw.execute("PRAGMA optimize")
+            else:
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+
     def dispose(self) -> None:
         if self._inline is not None:
             self._inline.close()
