@@ -16,7 +16,6 @@ from ..errors import ApiError, field_error, not_found
 from .picker import picked_json
 from .records import export_node, request_info
 
-BODY_LIMIT = 32 << 20
 
 
 def path_collection(request: Request) -> Collection:
@@ -52,7 +51,7 @@ async def with_password(request: Request) -> JSONResponse:
     collection = auth_collection(request)
     if not collection.data["passwordAuth"]["enabled"]:
         raise ApiError(403, "The collection is not configured to allow password authentication.")
-    with await read_body(request, BODY_LIMIT) as body:
+    with await read_body(request) as body:
         values = body.values
     errors = {}
     for key in ("identity", "password"):

@@ -25,7 +25,7 @@ from ..core.email_format import is_email_format
 from ..core.fields.casting import to_str
 from ..core.state import Satchel
 from ..db import store
-from .auth import BODY_LIMIT, auth_collection, path_collection
+from .auth import auth_collection, path_collection
 from .body import parse_json, read_body
 from .context import require_auth, satchel
 from ..errors import ApiError, bad_request, field_error, forbidden
@@ -48,7 +48,7 @@ async def _bind(request: Request, names: tuple[str, ...], every_error_loading: b
     A failure is the "loading" 400, except that most handlers keep BindBody's own Content-Type error;
     `every_error_loading` is for the one handler that doesn't (confirm-password-reset)."""
     try:
-        async with await read_body(request, BODY_LIMIT) as body:
+        async with await read_body(request) as body:
             values = body.values
     except ApiError as exc:
         if exc.status != 400 or (exc.message == UNSUPPORTED_TYPE and not every_error_loading):

@@ -34,6 +34,7 @@ FILE_MEMORY = 16 << 20  # PocketBase's router.DefaultMaxMemory
 FORM_MEMORY = FILE_MEMORY + (10 << 20)  # ReadForm's budget for text values and small files
 PART_OVERHEAD = 200  # what ReadForm charges for each named part, on top of its name
 BATCH = 1 << 20  # body bytes handed to the parser thread at a time
+BODY_LIMIT = 32 << 20  # PocketBase's default request body limit (apis.DefaultMaxBodySize)
 
 
 @dataclass
@@ -69,7 +70,7 @@ class RequestData:
         self.close()
 
 
-async def read_body(request: Request, max_size: int, tmp_dir: str | None = None) -> RequestData:
+async def read_body(request: Request, max_size: int = BODY_LIMIT, tmp_dir: str | None = None) -> RequestData:
     """Read the body as PocketBase's BindBody does; every body error is its generic 400, size is 413."""
     length = _declared_length(request)
     if length is not None and length > max_size:

@@ -19,11 +19,10 @@ from .listing import paginate
 from .picker import pick_response, picked_json
 
 log = logging.getLogger("satchel.collections")
-BODY_LIMIT = 32 << 20
 
 
 async def _body(request: Request) -> dict:
-    data = await read_body(request, BODY_LIMIT)
+    data = await read_body(request)
     data.close()
     return data.values
 

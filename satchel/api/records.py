@@ -20,20 +20,19 @@ from ..core.fields import field_type
 from ..core.rules import query
 from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import rule_body
-from .body import read_body
+from .body import BODY_LIMIT, read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
 from ..errors import ApiError, bad_request, not_found
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
 
-BASE_BODY_LIMIT = 32 << 20
 ONLY_SUPERUSERS = "Only superusers can perform this action."
 SUPERUSER_ONLY_FIELDS = ("@collection.", "@request.")
 
 
 def body_limit(collection: Collection) -> int:
     """PocketBase's per-collection limit: room for every file field's uploads and big JSON/editor values."""
-    limit = BASE_BODY_LIMIT
+    limit = BODY_LIMIT
     for field in collection.fields:
         ftype = field_type(field)
         if field["type"] == "file":

@@ -17,7 +17,6 @@ from .context import JSONResponse, require_superuser, satchel
 from ..errors import ApiError, bad_request, field_error
 from .picker import picked_json
 
-BODY_LIMIT = 32 << 20
 S3_REQUIRED = ("accessKey", "bucket", "endpoint", "region", "secret")
 
 
@@ -59,7 +58,7 @@ async def view_settings(request: Request) -> JSONResponse:
 async def update_settings(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
-    with await read_body(request, BODY_LIMIT) as body:
+    with await read_body(request) as body:
         patch = body.values
     if not fits(patch, sat.settings):  # the reference decodes into typed structs: a wrong JSON type is its 400
         raise bad_request("An error occurred while loading the submitted data.")
@@ -78,7 +77,7 @@ async def update_settings(request: Request) -> JSONResponse:
 async def test_s3(request: Request) -> Response:
     await require_superuser(request)
     sat = satchel(request)
-    with await read_body(request, BODY_LIMIT) as body:
+    with await read_body(request) as body:
         target = body.values.get("filesystem")
     if not target:
         raise ApiError(400, "Failed to test the S3 filesystem.", {"filesystem": field_error("validation_required", "Cannot be blank.")})

@@ -47,9 +47,6 @@ class Schema:
         self.tables = {c.id: table_for(c) for c in collections}
         self.version = version
 
-    async def refresh(self) -> None:
-        await self.db.read(self.load_sync)
-
     def find_collection(self, id_or_name: str) -> Collection | None:
         return self.by_id.get(id_or_name) or self.by_name.get(id_or_name.lower())
 

@@ -7,7 +7,6 @@ order is time order on every database.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 

@@ -102,32 +102,6 @@ def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 
 
-def list_records(
-    conn: Connection,
-    table: sa.Table,
-    order: list[tuple[str, bool]],
-    random: bool,
-    limit: int,
-    offset: int,
-    with_total: bool,
-    where: Any = None,
-) -> tuple[list[dict[str, Any]], int]:
-    query = sa.select(table)
-    if where is not None:
-        query = query.where(where)
-    clauses = [sa.func.random()] if random else []
-    clauses += [table.c[name].desc() if desc else table.c[name].asc() for name, desc in order]
-    rows = conn.execute(query.order_by(*clauses).limit(limit).offset(offset)).mappings()
-    items = [dict(row) for row in rows]
-    total = -1
-    if with_total:
-        count = sa.select(sa.func.count()).select_from(table)
-        if where is not None:
-            count = count.where(where)
-        total = conn.execute(count).scalar_one()
-    return items, total
-
-
 def insert_record(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
     conn.execute(table.insert().values(**values))
 
