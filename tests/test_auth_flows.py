@@ -4,7 +4,7 @@ in test_auth_flows_reference.py."""
 from __future__ import annotations
 
 from satchel.api.auth_flows import email_nocase
-from satchel.core.collections import Collection
+from satchel.core.collection_model import Collection
 
 
 def users(*indexes: str) -> Collection:

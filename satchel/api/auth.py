@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_with_password
-from ..core.collections import Collection
+from ..core.collection_model import Collection
 from ..core.rules.expand import Node, expand
 from .body import read_body
 from .context import JSONResponse, current_auth, require_auth, satchel

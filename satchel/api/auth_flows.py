@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.collections import Collection
+from ..core.collection_model import Collection
 from ..core.email_format import is_email_format
 from ..core.fields.casting import to_str
 from ..core.state import Satchel

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.auth import Auth, auth_from_token, token_from_header
-from ..core.collections import Collection
+from ..core.collection_model import Collection
 from ..core.state import Satchel
 from ..errors import ApiError, not_found
 

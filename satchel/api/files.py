@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_from_token
-from ..core.collections import Collection
+from ..core.collection_model import Collection
 from ..core.fields import field_type
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError

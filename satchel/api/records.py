@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..core import records, rules
 from ..core.auth import Auth, is_superuser
-from ..core.collections import Collection
+from ..core.collection_model import Collection
 from ..core.fields import field_type
 from ..core.rules import query
 from ..core.rules.expand import Node, expand

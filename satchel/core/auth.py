@@ -7,7 +7,7 @@ from typing import Any
 
 from ..db import store
 from . import tokens
-from .collections import Collection
+from .collection_model import Collection
 from .fields.password import check_password
 from .state import Satchel
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import bad_request
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .collection_model import AUTH_RULES, RULES
 from .fields import FIELD_TYPES
 from .fields.base import COMMON_DEFAULTS
 
@@ -46,7 +47,6 @@ def fits(value: Any, template: Any) -> bool:
 @functools.cache
 def _collection() -> dict[str, Any]:
     """The collection's own options, as templates."""
-    from .collections import AUTH_RULES, RULES  # collections checks its bodies with this module
 
     return {
         "id": "", "system": False, "indexes": [""], "viewQuery": "", **dict.fromkeys(RULES + AUTH_RULES, ""),

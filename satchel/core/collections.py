@@ -1,8 +1,4 @@
-"""Collections: their JSON shape, their system fields and the checks on a submitted schema.
-
-A collection is kept as the dict PocketBase prints (secrets included); `Collection`
-wraps it with the look-ups the rest of the code needs.
-"""
+"""Collections being created or updated: their system fields and the checks on a submitted schema."""
 
 from __future__ import annotations
 
@@ -14,63 +10,14 @@ from typing import Any
 from ..errors import ApiError, bad_request, field_error
 from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .collection_model import AUTH_RULES, RULES, TYPES, Collection
 from .collection_shape import check_body
 from .fields import FIELD_TYPES, field_type
 from .fields.date import now
 from .fields.text import generate
+from .rules import rule_error
 
-RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
-AUTH_RULES = ("authRule", "manageRule")
-TYPES = ("base", "auth")
-SUPERUSERS = "_superusers"
 _NAME = re.compile(r"^\w+$", re.ASCII)
-
-
-class Collection:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.fields_by_name = {f["name"]: f for f in data["fields"]}
-
-    @property
-    def id(self) -> str:
-        return self.data["id"]
-
-    @property
-    def name(self) -> str:
-        return self.data["name"]
-
-    @property
-    def is_auth(self) -> bool:
-        return self.data["type"] == "auth"
-
-    @property
-    def is_superusers(self) -> bool:
-        return self.data["name"] == SUPERUSERS
-
-    @property
-    def fields(self) -> list[dict[str, Any]]:
-        return self.data["fields"]
-
-    def field(self, name: str) -> dict[str, Any] | None:
-        return self.fields_by_name.get(name)
-
-    def file_fields(self) -> list[dict[str, Any]]:
-        return [f for f in self.fields if f["type"] == "file"]
-
-    def rule(self, name: str) -> str | None:
-        return self.data.get(name)
-
-    def token_option(self, kind: str) -> dict[str, Any]:
-        """`{"duration": N, "secret": S}` for a token kind such as "authToken" or "fileToken"."""
-        return self.data[kind]
-
-    def public(self) -> dict[str, Any]:
-        """The collection as the API shows it: token secrets never leave the server."""
-        out = dict(self.data)
-        for kind in TOKEN_OPTIONS:
-            if kind in out:
-                out[kind] = {"duration": out[kind]["duration"]}
-        return out
 
 
 def collection_id(type_: str, name: str) -> str:
@@ -282,8 +229,6 @@ def _index_names(lookup: Any, collection: Collection) -> dict[str, str]:
 
 def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
     """Rules that can't be compiled against the collection as it will be saved (unknown fields, bad syntax)."""
-    from .rules import rule_error  # rules build on collections
-
     # Read against the fields that are well formed, so a rule is checked even beside field errors.
     sound: dict[str, dict[str, Any]] = {}
     for field in collection.fields:

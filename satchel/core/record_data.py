@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .collections import Collection
+from .collection_model import Collection
 from .fields import field_type
 from .fields.casting import to_float, to_str_list
 

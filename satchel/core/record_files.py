@@ -15,7 +15,7 @@ from ..files.mime import mime_allowed, sniff_file
 from ..files.names import normalize_filename, original_name_metadata
 from ..storage import keys
 from ..storage.base import Storage
-from .collections import Collection
+from .collection_model import Collection
 from .fields import field_type
 from .fields.casting import to_str_list
 from .record_data import split_key

@@ -17,7 +17,7 @@ from ..storage import keys
 from ..storage.base import StorageError
 from . import record_files
 from .auth import Auth, is_superuser
-from .collections import Collection
+from .collection_model import Collection
 from .fields import field_type
 from .fields.date import now
 from .fields.password import check_password, hash_password

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from ..db import store, tables
 from ..db.engine import Database
 from ..db.indexes import create_index
-from .collections import Collection
+from .collection_model import Collection
 from .fields import field_type
 
 

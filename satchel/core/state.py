@@ -17,7 +17,8 @@ from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema
 from .crons import Crons, Job
-from .collections import SUPERUSERS, Collection, new_collection
+from .collection_model import SUPERUSERS, Collection
+from .collections import new_collection
 from .fields.base import COMMON_DEFAULTS
 from .schema import Schema
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..collections import Collection
+from ..collection_model import Collection
 from . import query
 from .collections_filter import matching_ids_query as collections_query
 from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..collections import Collection
+from ..collection_model import Collection
 from .compiler import compile_rule, related_list_rules
 from .context import MAX_FILTER_LENGTH, Context, WithPending
 from .dialect_sqlite import SQLiteDialect

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...strconv import go_quote
-from ..collections import Collection
+from ..collection_model import Collection
 from ..fields import field_type
 from ..schema import table_for
 from .access import Scope

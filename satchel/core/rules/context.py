@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..collections import Collection
+from ..collection_model import Collection
 from .errors import FilterError
 from .request_info import RequestInfo
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...strconv import go_quote
-from ..collections import Collection
+from ..collection_model import Collection
 from ..fields import field_type
 from . import query
 from .access import SuperusersOnly, rule_condition, scope_of

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ...db.indexes import has_unique_index as unique_index_on
 from ...strconv import go_quote
-from ..collections import Collection
+from ..collection_model import Collection
 from ..fields import field_type
 from .errors import FilterError
 from .operands import DISABLED, MultiMatch, Operand, columnify, null

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...strconv import go_quote
-from ..collections import Collection
+from ..collection_model import Collection
 from ..fields.casting import to_str, to_str_list
 from .errors import FilterError
 from .operands import DISABLED, Operand, columnify, fixed, null, param

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...strconv import go_quote
-from ..collections import Collection
+from ..collection_model import Collection
 from .access import Scope
 from .errors import FilterError
 from .paths import Ref

@@ -1,0 +1,63 @@
+"""A collection as the rest of the code sees it: the dict PocketBase prints, with look-ups.
+
+The definition is kept exactly as PocketBase would print it (secrets included); its
+validation lives in collections.py, which needs the rules compiler, which needs this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .auth_defaults import TOKEN_OPTIONS
+
+RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
+AUTH_RULES = ("authRule", "manageRule")
+TYPES = ("base", "auth")
+SUPERUSERS = "_superusers"
+
+
+class Collection:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.fields_by_name = {f["name"]: f for f in data["fields"]}
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def is_auth(self) -> bool:
+        return self.data["type"] == "auth"
+
+    @property
+    def is_superusers(self) -> bool:
+        return self.data["name"] == SUPERUSERS
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return self.data["fields"]
+
+    def field(self, name: str) -> dict[str, Any] | None:
+        return self.fields_by_name.get(name)
+
+    def file_fields(self) -> list[dict[str, Any]]:
+        return [f for f in self.fields if f["type"] == "file"]
+
+    def rule(self, name: str) -> str | None:
+        return self.data.get(name)
+
+    def token_option(self, kind: str) -> dict[str, Any]:
+        """`{"duration": N, "secret": S}` for a token kind such as "authToken" or "fileToken"."""
+        return self.data[kind]
+
+    def public(self) -> dict[str, Any]:
+        """The collection as the API shows it: token secrets never leave the server."""
+        out = dict(self.data)
+        for kind in TOKEN_OPTIONS:
+            if kind in out:
+                out[kind] = {"duration": out[kind]["duration"]}
+        return out
