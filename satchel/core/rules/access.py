@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..collection_model import Collection
+from ..schema import table_for
 from .compiler import compile_rule, related_list_rules
 from .context import MAX_FILTER_LENGTH, Context, WithPending
 from .dialect_sqlite import SQLiteDialect
@@ -114,8 +115,6 @@ def rule_error(schema: Any, collection: Collection, rule: str | None) -> str | N
     request is empty, so `@request.auth.*` paths are not checked."""
     if not rule:
         return None
-    from ..schema import table_for
-
     table = table_for(collection)
     ctx = Context(WithPending(schema, collection, table), SQLiteDialect(), RequestInfo())
     root = Root(collection, Ref(table=table), collection.name)

@@ -20,6 +20,7 @@ from .lexer import FUNC, IDENT, NUMBER, TEXT, Token
 from .macros import MACROS, macro_value
 from .operands import Operand, fixed, param
 from .parser import Comparison, Group, or_of_ands, parse
+from .paths import Ref
 from .resolver import Resolver, Root
 
 NORMALIZED = {"null": ("NULL", None), "true": ("1", 1), "false": ("0", 0)}
@@ -87,8 +88,6 @@ def compile_rule(ctx: Context, root: Root, text: str, allow_hidden: bool, suffix
 
 def related_list_rules(ctx: Context) -> list[Any]:
     """The list rules of collections a client filter joined, each as `alias.id = '' OR (rule)`."""
-    from .paths import Ref
-
     conditions = []
     done: set[str] = set()
     while True:

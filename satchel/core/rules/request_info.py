@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fields import field_type
+from ..record_data import apply_modifier, split_key
+
 DEFAULT = "default"
 PROTECTED_FILE = "protectedFile"
 EXPAND = "expand"
@@ -85,9 +88,6 @@ def rule_body(collection: Any, current: dict[str, Any], raw: dict[str, Any], upl
     """`@request.body` for create/update: field keys (with their modifiers) replaced by the value
     the record would get, as the reference's ReplaceModifiers does; hidden fields dropped for
     everyone but superusers (an auth collection's password excepted)."""
-    from ..fields import field_type
-    from ..record_data import apply_modifier, split_key
-
     data = dict(raw)
     values = dict(current)
     for key in sorted(raw, key=len):
