@@ -16,6 +16,7 @@ from .fields import FIELD_TYPES, field_type
 from .fields.date import now
 from .fields.text import generate
 from .rules import rule_error
+from .schema import Schema
 
 _NAME = re.compile(r"^\w+$", re.ASCII)
 
@@ -24,11 +25,11 @@ def collection_id(type_: str, name: str) -> str:
     return f"pbc_{zlib.crc32((type_ + name).encode())}"
 
 
-def _id_taken(lookup: Any, id_: str) -> bool:
-    return id_ in getattr(lookup, "by_id", {})  # ids only: a name doesn't take an id
+def _id_taken(lookup: Schema, id_: str) -> bool:
+    return id_ in lookup.by_id  # ids only: a name doesn't take an id
 
 
-def _free_id(checksum: str, lookup: Any) -> str:
+def _free_id(checksum: str, lookup: Schema) -> str:
     """The generated id, with 2, 3, ... appended while a collection (maybe since renamed) holds it."""
     candidate = checksum
     for suffix in range(2, 1000):
@@ -72,7 +73,7 @@ def _secret() -> str:
     return generate("[a-zA-Z0-9]{50}")
 
 
-def new_collection(body: dict[str, Any], lookup: Any) -> Collection:
+def new_collection(body: dict[str, Any], lookup: Schema) -> Collection:
     """Build and check a collection from a create request body."""
     check_body(body)
     type_ = body.get("type") or "base"
@@ -98,7 +99,7 @@ def new_collection(body: dict[str, Any], lookup: Any) -> Collection:
     return _apply(data, body, system, lookup, is_new=True)
 
 
-def updated_collection(current: Collection, body: dict[str, Any], lookup: Any) -> Collection:
+def updated_collection(current: Collection, body: dict[str, Any], lookup: Schema) -> Collection:
     """Apply a PATCH body over a collection, keeping its system fields and secrets."""
     check_body(body)
     data = copy.deepcopy(current.data)
@@ -111,7 +112,7 @@ def _apply(
     data: dict[str, Any],
     body: dict[str, Any],
     system: list[dict[str, Any]],
-    lookup: Any,
+    lookup: Schema,
     is_new: bool,
     current: Collection | None = None,
 ) -> Collection:
@@ -169,7 +170,7 @@ def _merge_fields(
     return missing_system + fields
 
 
-def validate_collection(collection: Collection, lookup: Any, current: Collection | None) -> dict[str, Any]:
+def validate_collection(collection: Collection, lookup: Schema, current: Collection | None) -> dict[str, Any]:
     data = collection.data
     errors: dict[str, Any] = {}
     name = data["name"]
@@ -200,7 +201,7 @@ def validate_collection(collection: Collection, lookup: Any, current: Collection
     problems = index_errors(indexes, _index_names(lookup, collection))
     if problems:
         errors["indexes"] = _problems(problems)
-    if "name" not in errors and hasattr(lookup, "table"):  # the bootstrap's lookup has no tables, nor rules
+    if "name" not in errors:
         errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
     if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
         errors["indexes"] = _problems(problems)
@@ -211,7 +212,7 @@ def _problems(problems: dict[str, Problem]) -> dict[str, Any]:
     return {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
 
 
-def _new_id_errors(id_: str, lookup: Any) -> dict[str, Any]:
+def _new_id_errors(id_: str, lookup: Schema) -> dict[str, Any]:
     if not 1 <= len(id_) <= 100:
         return {"id": field_error("validation_length_out_of_range", "The length must be between 1 and 100.", {"max": 100, "min": 1})}
     if not _NAME.match(id_):  # Go's ^\w+$, as for names
@@ -221,13 +222,13 @@ def _new_id_errors(id_: str, lookup: Any) -> dict[str, Any]:
     return {}
 
 
-def _index_names(lookup: Any, collection: Collection) -> dict[str, str]:
+def _index_names(lookup: Schema, collection: Collection) -> dict[str, str]:
     """The index names other collections use (lower-cased), with their collection's name."""
-    others = [c for c in lookup.all() if c.id != collection.id] if hasattr(lookup, "all") else []
+    others = [c for c in lookup.all() if c.id != collection.id]
     return {index.name.lower(): other.name for other in others for index in map(parse_index, other.data.get("indexes") or []) if index}
 
 
-def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
+def _rule_errors(collection: Collection, schema: Schema) -> dict[str, Any]:
     """Rules that can't be compiled against the collection as it will be saved (unknown fields, bad syntax)."""
     # Read against the fields that are well formed, so a rule is checked even beside field errors.
     sound: dict[str, dict[str, Any]] = {}
@@ -244,7 +245,7 @@ def _rule_errors(collection: Collection, schema: Any) -> dict[str, Any]:
     return errors
 
 
-def _field_errors(field: dict[str, Any], seen: set[str], lookup: Any) -> dict[str, Any]:
+def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema) -> dict[str, Any]:
     problems: dict[str, Any] = {}
     name = field.get("name")
     if not name:

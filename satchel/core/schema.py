@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db import store, tables
-from ..db.engine import Database
 from ..db.indexes import create_index
 from .collection_model import Collection
 from .fields import field_type
@@ -30,8 +29,9 @@ def table_for(collection: Collection) -> sa.Table:
 
 
 class Schema:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Every collection by id and by name, with its Table; empty until `load_sync`."""
+
+    def __init__(self) -> None:
         self.version = -1
         self.by_id: dict[str, Collection] = {}
         self.by_name: dict[str, Collection] = {}

@@ -49,7 +49,7 @@ class Satchel:
         self.config = config
         os.makedirs(config.tmp_dir, exist_ok=True)
         self.db = Database(config.database_url)
-        self.schema = Schema(self.db)
+        self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
         self._settings_version = -2
         self._storage: Storage | None = None
@@ -139,7 +139,7 @@ def _bootstrap(conn: Connection) -> None:
     tables.create_system_tables(conn)
     if store.load_collections(conn):
         return
-    lookup = _EmptyLookup()
+    lookup = Schema()  # nothing exists yet
     superusers = new_collection({"name": SUPERUSERS, "type": "auth", "fields": _autodates(system=True)}, lookup)
     superusers.data.update({"system": True, "authToken": {**superusers.data["authToken"], "duration": 86400}})
     for field in superusers.fields:
@@ -175,8 +175,3 @@ def _autodates(system: bool) -> list[dict[str, Any]]:
         {**COMMON_DEFAULTS, "name": "created", "type": "autodate", "onCreate": True, "onUpdate": False, "system": system},
         {**COMMON_DEFAULTS, "name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True, "system": system},
     ]
-
-
-class _EmptyLookup:
-    def find_collection(self, id_or_name: str) -> None:
-        return None

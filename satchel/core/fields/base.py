@@ -8,9 +8,12 @@ only the hooks they need.
 from __future__ import annotations
 
 import zlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ...errors import field_error
+
+if TYPE_CHECKING:
+    from ..collection_model import Collection
 
 COMMON_DEFAULTS: dict[str, Any] = {
     "help": "",
@@ -20,6 +23,18 @@ COMMON_DEFAULTS: dict[str, Any] = {
 }
 
 Errors = dict[str, Any]
+
+
+class Lookup(Protocol):
+    """What a field's options may ask about other collections (the schema being saved against)."""
+
+    def find_collection(self, id_or_name: str) -> Collection | None: ...
+
+
+class RecordLookup(Lookup, Protocol):
+    """What a value may ask while a record is validated, inside the validating transaction."""
+
+    def relations_exist(self, collection_id: str, ids: list[str]) -> bool: ...
 
 
 def field_id(type_: str, name: str) -> str:
@@ -51,7 +66,7 @@ class FieldType:
             out["id"] = field_id(self.name, out["name"])
         return dict(sorted(out.items()))
 
-    def validate_options(self, field: dict[str, Any], ctx: Any) -> Errors:
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> Errors:
         """Errors in the field's own settings, keyed by option name."""
         return {}
 
@@ -75,13 +90,13 @@ class FieldType:
     def is_blank(self, value: Any) -> bool:
         return value in (None, "", 0, False, [], {})
 
-    def validate(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         """The first error for this value, or None."""
         if self.is_blank(value):
             return required_error() if field.get("required") else None
         return self.validate_value(value, field, ctx)
 
-    def validate_value(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         return None
 
     def to_db(self, value: Any, field: dict[str, Any]) -> Any:

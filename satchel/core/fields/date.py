@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 
 
 def format_datetime(moment: datetime) -> str:
@@ -47,7 +47,7 @@ class DateField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return normalize(value)
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         moment = parse_datetime(value)
         for option, code, words in (
             ("min", "validation_min_greater_equal_than_required", "no less"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import to_str
 
 DEFAULT_MAX_SIZE = 5 << 20
@@ -19,7 +19,7 @@ class EditorField(FieldType):
     def max_size(self, field: dict[str, Any]) -> int:
         return field.get("maxSize") or DEFAULT_MAX_SIZE
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         limit = self.max_size(field)
         if len(value.encode()) > limit:
             return field_error("validation_content_size_limit", f"The maximum allowed content size is {limit} bytes.", {"maxSize": limit})

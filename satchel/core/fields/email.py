@@ -4,7 +4,7 @@ from typing import Any
 
 from ...errors import field_error
 from ..email_format import is_email_format
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import to_str
 
 
@@ -21,7 +21,7 @@ class EmailField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value).strip()
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if not is_email_format(value):
             return field_error("validation_is_email", "Must be a valid email address.")
         if not domain_allowed(value.rsplit("@", 1)[1], field):

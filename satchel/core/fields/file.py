@@ -5,6 +5,7 @@ from typing import Any
 from ...errors import field_error
 from ...thumbs.spec import is_valid_thumb
 from .select import MultiValueField
+from .base import Lookup
 
 DEFAULT_MAX_SIZE = 5 << 20
 MAX_SAFE_INT = 2**53 - 1
@@ -22,7 +23,7 @@ class FileField(MultiValueField):
     def max_select(self, field: dict[str, Any]) -> int:
         return max(field.get("maxSelect") or 0, 1)
 
-    def validate_options(self, field: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
         errors: dict[str, Any] = {}
         for key in ("maxSelect", "maxSize"):
             value = field.get(key) or 0

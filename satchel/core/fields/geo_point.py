@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import format_number
 
 ZERO = '{"lon":0,"lat":0}'
@@ -50,7 +50,7 @@ class GeoPointField(FieldType):
     def is_blank(self, value: Any) -> bool:
         return value["lon"] == 0 and value["lat"] == 0
 
-    def validate_value(self, value: dict[str, float], field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: dict[str, float], field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if not -90 <= value["lat"] <= 90:
             return field_error("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.")
         if not -180 <= value["lon"] <= 180:

@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import go_numbers
 
 DEFAULT_MAX_SIZE = 1 << 20
@@ -31,7 +31,7 @@ class JsonField(FieldType):
     def max_size(self, field: dict[str, Any]) -> int:
         return field.get("maxSize") or DEFAULT_MAX_SIZE
 
-    def validate_value(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         limit = self.max_size(field)
         if len(orjson.dumps(value)) > limit:
             return field_error("validation_json_size_limit", f"The maximum allowed JSON size is {limit} bytes.", {"maxSize": limit})

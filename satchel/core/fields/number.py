@@ -4,7 +4,7 @@ import math
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import format_number, to_float
 
 
@@ -16,12 +16,12 @@ class NumberField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> float:
         return to_float(value)
 
-    def validate(self, value: float, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate(self, value: float, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if not math.isfinite(value):
             return field_error("validation_not_a_number", "The submitted number is not properly formatted.")
         return super().validate(value, field, ctx)
 
-    def validate_value(self, value: float, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: float, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if field.get("onlyInt") and value != int(value):
             return field_error("validation_only_int_constraint", "Decimal numbers are not allowed.")
         if field.get("min") is not None and value < field["min"]:

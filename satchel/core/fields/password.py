@@ -5,7 +5,7 @@ from typing import Any
 import bcrypt
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import to_str
 
 BCRYPT_MAX_BYTES = 72
@@ -36,7 +36,7 @@ class PasswordField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value)
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if field.get("min") and len(value) < field["min"]:
             return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).")
         maximum = field.get("max") or 71

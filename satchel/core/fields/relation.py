@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import field_error
-from .base import required_error
+from .base import Lookup, RecordLookup, required_error
 from .select import MultiValueField
 
 
@@ -11,7 +11,7 @@ class RelationField(MultiValueField):
     name = "relation"
     defaults = {"cascadeDelete": False, "collectionId": "", "maxSelect": 0, "minSelect": 0, "required": False}
 
-    def validate_options(self, field: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
         errors = {}
         if not field.get("collectionId"):
             errors["collectionId"] = required_error()
@@ -21,7 +21,7 @@ class RelationField(MultiValueField):
             errors["maxSelect"] = error
         return errors
 
-    def validate_value(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         ids = self.as_list(value)
         if field.get("minSelect") and len(ids) < field["minSelect"]:
             return field_error("validation_not_enough_values", f"Select at least {field['minSelect']}.", {"minSelect": field["minSelect"]})

@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str_list
 
 
@@ -52,7 +52,7 @@ class SelectField(MultiValueField):
     name = "select"
     defaults = {"maxSelect": 0, "required": False, "values": []}
 
-    def validate_options(self, field: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
         errors = {}
         if not field.get("values"):
             errors["values"] = field_error("validation_required", "Cannot be blank.")
@@ -60,7 +60,7 @@ class SelectField(MultiValueField):
             errors["maxSelect"] = error
         return errors
 
-    def validate_value(self, value: Any, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         values = self.as_list(value)
         for item in values:
             if item not in field.get("values", []):

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
 
 DEFAULT_MAX_LENGTH = 5000
@@ -29,7 +29,7 @@ class TextField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value)
 
-    def validate_options(self, field: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
         errors = {}
         if field.get("pattern"):
             try:
@@ -38,7 +38,7 @@ class TextField(FieldType):
                 errors["pattern"] = field_error("validation_invalid_regex", "Invalid regular expression.")
         return errors
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         length = len(value)
         if field.get("min") and length < field["min"]:
             return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).", {"min": field["min"]})

@@ -4,7 +4,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import field_error
-from .base import FieldType
+from .base import FieldType, RecordLookup
 from .casting import to_str
 from .email import domain_allowed
 
@@ -16,7 +16,7 @@ class UrlField(FieldType):
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value).strip()
 
-    def validate_value(self, value: str, field: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         try:
             parts = urlsplit(value)
         except ValueError:
