@@ -23,7 +23,8 @@ SATCHEL = str(Path(sys.executable).parent / "satchel")
 
 def _readme_settings() -> set[str]:
     """The SATCHEL_* names in the README's configuration table."""
-    table = README.read_text().split("## Configuration", 1)[1].split("\n\n", 2)[1]
+    section = README.read_text().split("\n## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
     return set(re.findall(r"`(SATCHEL_[A-Z0-9_]+)`", table))
 
 
