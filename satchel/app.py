@@ -21,7 +21,7 @@ from .errors import ApiError
 from .clean_paths import CleanPaths
 from .config import Config
 from .core.state import Satchel
-from .storage.response import ObjectResponse
+from .api.object_response import ObjectResponse
 
 log = logging.getLogger("satchel")
 

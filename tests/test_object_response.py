@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from satchel.storage.base import ObjectInfo, Storage
 from satchel.storage.local import LocalStorage
 from satchel.storage.memory import MemoryStorage
-from satchel.storage.response import (
+from satchel.api.object_response import (
     CACHE_CONTROL,
     CSP,
     SMALL_FILE,
@@ -322,7 +322,7 @@ def make_app(storage: Storage) -> Starlette:
             return Response(status_code=404)
         download = truthy(request.query_params.get("download", ""))
         return object_response(
-            request, storage, key, found, request.path_params["name"], download
+            request.method, request.scope["headers"], storage, key, found, request.path_params["name"], download
         )
 
     return Starlette(routes=[Route("/files/{name}", serve, methods=["GET", "HEAD"])])
@@ -516,10 +516,6 @@ async def call_asgi(
     return sent
 
 
-def fake_request() -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -555,7 +551,7 @@ async def test_streaming_stops_when_the_client_goes_away(tmp_path: Path) -> None
     await storage.put_bytes("c/r/big.bin", os.urandom(SMALL_FILE * 8), TEXT)
     info = await storage.stat("c/r/big.bin")
     assert info is not None
-    response = object_response(fake_request(), storage, "c/r/big.bin", info, "big.bin", False)
+    response = object_response("GET", [], storage, "c/r/big.bin", info, "big.bin", False)
     sent: list[dict[str, Any]] = []
     messages = iter([{"type": "http.request", "body": b""}, {"type": "http.disconnect"}])
 

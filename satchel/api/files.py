@@ -18,7 +18,7 @@ from ..core.collection_model import Collection
 from ..core.fields import field_type
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
-from ..storage.response import ObjectResponse, object_response
+from .object_response import ObjectResponse, object_response
 from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
@@ -107,4 +107,4 @@ async def download(request: Request) -> ObjectResponse:
     if info is None:
         raise not_found()
     download_flag = truthy(query_param(request, "download"))
-    return object_response(request, storage, key, info, served_name, download_flag)
+    return object_response(request.method, request.scope["headers"], storage, key, info, served_name, download_flag)

@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from email.utils import formatdate
 from typing import NamedTuple
 
-from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from ..storage.base import ObjectInfo, Storage
 from ..strconv import go_quote
-from .base import ObjectInfo, Storage
 
 INLINE_TYPES = frozenset(  # stored types PocketBase serves inline
     """image/png image/jpg image/jpeg image/gif image/webp image/x-icon image/bmp
@@ -370,11 +369,10 @@ def asked_headers(raw: RawHeaders) -> dict[str, str]:
 
 
 def object_response(
-    request: Request, storage: Storage, key: str, info: ObjectInfo, served_name: str, download: bool
+    method: str, raw_headers: RawHeaders, storage: Storage, key: str, info: ObjectInfo, served_name: str, download: bool
 ) -> ObjectResponse:
     """The full response for one stored object, status and headers as PocketBase 0.40 sends them."""
-    method = request.method
-    asked = asked_headers(request.scope["headers"])
+    asked = asked_headers(raw_headers)
     status = check_preconditions(method, asked, info.modified)
     try:
         ranges = [] if status else select_ranges(range_to_serve(method, asked, info.modified), info.size)

@@ -1,0 +1,136 @@
+"""Layers call only downward: the one statement of Satchel's layering, checked on every import.
+
+Lowest first. A module may import its own area and any area of a lower layer, never a
+higher layer nor another area of its own layer; HTTP (Starlette) stays in the top layers.
+Imports under `if TYPE_CHECKING:` are annotations only and don't count.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "satchel"
+
+LAYERS: list[set[str]] = [
+    {"errors", "strconv", "tokenizer", "mediatype", "config"},  # plain helpers, no I/O
+    {"files", "db", "storage"},  # engines: file sniffing, SQL, object storage
+    {"thumbs"},  # image work on top of storage
+    {"core"},  # the domain: collections, records, rules, auth, jobs
+    {"api", "clean_paths"},  # HTTP: parse the request, call core, shape the answer
+    {"app"},  # the ASGI app
+    {"server"},  # processes and the HTTP server
+    {"cli"},
+    {"__main__"},
+]
+HTTP_AREAS = {"api", "clean_paths", "app", "server"}
+#: Mutual recursion of the filter grammar: `@request.body.x:changed` is itself a small filter.
+ALLOWED_CYCLES = [{"satchel.core.rules.compiler", "satchel.core.rules.resolver"}]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Every module `path` imports when it runs (function-level imports included)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text())
+    skipped = {
+        id(node)
+        for stmt in ast.walk(tree)
+        if isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test)
+        for body in stmt.body
+        for node in ast.walk(body)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            submodules = {f"{target}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found.update(submodules or {target})
+    return found
+
+
+def _area(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else module
+
+
+def _layer(area: str) -> int:
+    return next(i for i, areas in enumerate(LAYERS) if area in areas)
+
+
+IMPORTS = {name: _runtime_imports(path) for name, path in MODULES.items()}
+
+
+def test_every_area_has_a_layer():
+    assert {_area(m) for m in MODULES if m != "satchel"} <= set().union(*LAYERS)
+
+
+def test_imports_go_only_downward():
+    wrong = []
+    for module, targets in IMPORTS.items():
+        if module == "satchel":
+            continue
+        here = _area(module)
+        for target in targets:
+            if not target.startswith("satchel.") or _area(target) == here:
+                continue
+            if _layer(_area(target)) >= _layer(here):
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def test_http_stays_in_the_http_layers():
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in IMPORTS.items()
+        for target in targets
+        if target.split(".")[0] == "starlette" and _area(module) not in HTTP_AREAS
+    ]
+    assert wrong == []
+
+
+def test_no_import_cycles():
+    """Tarjan's strongly connected components over satchel's own modules."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in IMPORTS[node] & MODULES.keys():
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(component)
+
+    for module in MODULES:
+        if module not in index:
+            visit(module)
+    assert [c for c in cycles if c not in ALLOWED_CYCLES] == []
