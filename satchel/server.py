@@ -71,11 +71,12 @@ class LoadMeter:
     interpreter lock; granian's I/O threads and thumbs made in worker threads do not count.
     """
 
-    def __init__(self) -> None:
-        self._cpu, self._wall = time.thread_time(), time.monotonic()
+    def __init__(self, cpu: Callable[[], float] = time.thread_time, wall: Callable[[], float] = time.monotonic) -> None:
+        self._clocks = cpu, wall
+        self._cpu, self._wall = cpu(), wall()
 
     def read(self) -> float:
-        cpu, wall = time.thread_time(), time.monotonic()
+        cpu, wall = (clock() for clock in self._clocks)
         share = (cpu - self._cpu) / max(wall - self._wall, 1e-6)
         self._cpu, self._wall = cpu, wall
         return share

@@ -24,6 +24,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on this TCP port (each serving process binds its own, SO_REUSEPORT)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
 def wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, seconds: float = 60) -> None:
     """Poll /api/health until it answers; fail with the server's output if it exits or never does."""
     deadline = time.monotonic() + seconds

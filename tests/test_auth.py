@@ -7,6 +7,7 @@ import time
 import jwt
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from checks import ok
 
 
 def _login(client, collection="_superusers", identity=ADMIN_EMAIL, password=ADMIN_PASSWORD):
@@ -61,7 +62,7 @@ def test_missing_identity_and_password_are_field_errors(client):
 
 
 def test_login_on_a_base_collection_is_missing_auth_collection(client, admin):
-    client.post("/api/collections", json={"name": "posts"}, headers=admin)
+    ok(client.post("/api/collections", json={"name": "posts"}, headers=admin))
     response = client.post("/api/collections/posts/auth-with-password", json={"identity": "a", "password": "b"})
     assert response.status_code == 404
     assert response.json()["message"] == "Missing or invalid auth collection context."
@@ -124,7 +125,7 @@ def test_a_pocketbase_bcrypt_hash_verifies():
 
 
 def test_changing_the_password_revokes_earlier_tokens(client, admin, admin_token, sat):
-    client.post("/api/collections/users/records", json={"email": "u@example.com", "password": "12345678", "passwordConfirm": "12345678"})
+    ok(client.post("/api/collections/users/records", json={"email": "u@example.com", "password": "12345678", "passwordConfirm": "12345678"}))
     user = _login(client, "users", "u@example.com", "12345678").json()
     user_token = user["token"]
     assert client.post("/api/collections/users/auth-refresh", headers={"Authorization": user_token}).status_code == 200

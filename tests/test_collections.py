@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from checks import ok
 
 
 def _create(client, admin, body):
@@ -121,9 +122,9 @@ def test_update_adds_renames_and_removes_columns_keeping_data(client, admin, sat
 
 def test_switching_a_select_to_multiple_converts_the_stored_values(client, admin, sat):
     created = _create(client, admin, {"name": "tagged", "listRule": "", "createRule": "", "fields": [{"name": "tag", "type": "select", "values": ["a", "b"]}]}).json()
-    client.post("/api/collections/tagged/records", json={"tag": "b"})
+    ok(client.post("/api/collections/tagged/records", json={"tag": "b"}))
     tag = created["fields"][1]
-    client.patch("/api/collections/tagged", headers=admin, json={"fields": [{**tag, "maxSelect": 2}]})
+    ok(client.patch("/api/collections/tagged", headers=admin, json={"fields": [{**tag, "maxSelect": 2}]}))
     assert client.get("/api/collections/tagged/records").json()["items"][0]["tag"] == ["b"]
 
 
@@ -148,7 +149,7 @@ def test_a_second_process_sees_a_collection_created_through_the_first(client, ad
     with TestClient(other) as second:
         _create(client, admin, {"name": "shared", "listRule": "", "createRule": ""})
         assert second.post("/api/collections/shared/records", json={}).status_code == 200
-        client.patch("/api/collections/shared", headers=admin, json={"fields": [{"name": "extra", "type": "text"}]})
+        ok(client.patch("/api/collections/shared", headers=admin, json={"fields": [{"name": "extra", "type": "text"}]}))
         created = second.post("/api/collections/shared/records", json={"extra": "seen"})
         assert created.json()["extra"] == "seen"
     other.state.satchel.db.dispose()
@@ -168,7 +169,7 @@ def test_the_collection_list_sorts_and_picks_fields_like_the_reference(client, a
 
 
 def test_a_geo_point_field_added_to_a_table_with_rows_reads_as_the_zero_point(client, admin):
-    client.post("/api/collections", headers=admin, json={"name": "places", "createRule": "", "viewRule": "", "fields": [{"name": "t", "type": "text"}]})
+    ok(client.post("/api/collections", headers=admin, json={"name": "places", "createRule": "", "viewRule": "", "fields": [{"name": "t", "type": "text"}]}))
     record = client.post("/api/collections/places/records", json={"t": "x"}).json()
     fields = client.get("/api/collections/places", headers=admin).json()["fields"]
     added = client.patch("/api/collections/places", headers=admin, json={"fields": [*fields, {"name": "g", "type": "geoPoint"}]})
@@ -180,8 +181,8 @@ def test_a_geo_point_field_added_to_a_table_with_rows_reads_as_the_zero_point(cl
 
 def test_a_value_the_database_cannot_hold_is_a_400(client, admin):
     users = client.get("/api/collections/users", headers=admin).json()["id"]
-    client.post("/api/collections", headers=admin, json={"name": "refs", "createRule": "", "fields": [
-        {"name": "r", "type": "relation", "collectionId": users}, {"name": "t", "type": "text"}]})
+    ok(client.post("/api/collections", headers=admin, json={"name": "refs", "createRule": "", "fields": [
+        {"name": "r", "type": "relation", "collectionId": users}, {"name": "t", "type": "text"}]}))
     # PostgreSQL text can't hold NUL; SQLite can, and no user has that id either way.
     response = client.post("/api/collections/refs/records", json={"r": "\u0000", "t": "a"})
     assert response.status_code == 400, response.text

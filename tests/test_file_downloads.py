@@ -11,18 +11,19 @@ import pytest
 from PIL import Image
 
 from conftest import image_bytes
+from checks import ok
 
 NOT_FOUND = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
 
 
 @pytest.fixture
 def record(client, admin, storage_kind):
-    client.post("/api/collections", headers=admin, json={
+    ok(client.post("/api/collections", headers=admin, json={
         "name": "docs", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
         "fields": [
             {"name": "files", "type": "file", "maxSelect": 9, "thumbs": ["50x50", "40x30t", "40x30b", "40x30f", "20x0", "0x20"]},
         ],
-    })
+    }))
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><script>alert(1)</script></svg>'
     files = [
         ("files", ("photo.png", image_bytes(200, 100), "image/png")),
@@ -225,7 +226,7 @@ def test_a_thumb_is_made_once_and_then_served_from_storage(client, record, sat, 
 
 
 def test_storage_that_cannot_start_is_a_500(client, admin, sat):
-    client.post("/api/collections", headers=admin, json={"name": "docs", "viewRule": "", "fields": [{"name": "doc", "type": "file"}]})
+    ok(client.post("/api/collections", headers=admin, json={"name": "docs", "viewRule": "", "fields": [{"name": "doc", "type": "file"}]}))
     record = client.post("/api/collections/docs/records", headers=admin, files=[("doc", ("a.txt", b"a", "text/plain"))]).json()
     import shutil
 
@@ -250,7 +251,7 @@ def test_an_image_over_the_pixel_limit_gets_no_thumb_and_the_original_is_served(
     asyncio.run(superusers.upsert(app.state.satchel, ADMIN_EMAIL, ADMIN_PASSWORD))
     with TestClient(app) as client:
         token = client.post("/api/collections/_superusers/auth-with-password", json={"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).json()["token"]
-        client.post("/api/collections", headers={"Authorization": token}, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]})
+        ok(client.post("/api/collections", headers={"Authorization": token}, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]}))
         big, small = image_bytes(400, 300), image_bytes(50, 50)
         record = client.post("/api/collections/pics/records", files=[("img", ("big.png", big, "image/png"))]).json()
         response = client.get(f"/api/files/pics/{record['id']}/{record['img']}?thumb=100x100")
@@ -262,7 +263,7 @@ def test_an_image_over_the_pixel_limit_gets_no_thumb_and_the_original_is_served(
 
 
 def test_a_corrupt_image_serves_the_original(client, admin):
-    client.post("/api/collections", headers=admin, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]})
+    ok(client.post("/api/collections", headers=admin, json={"name": "pics", "viewRule": "", "createRule": "", "fields": [{"name": "img", "type": "file"}]}))
     corrupt = image_bytes(200, 200)[:300]
     record = client.post("/api/collections/pics/records", files=[("img", ("bad.png", corrupt, "image/png"))]).json()
     response = client.get(f"/api/files/pics/{record['id']}/{record['img']}?thumb=100x100")

@@ -6,20 +6,21 @@ import time
 
 import jwt
 import pytest
+from checks import ok
 
 NOT_FOUND = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
 
 
 def _user(client, email="user@example.com"):
-    client.post("/api/collections/users/records", json={"email": email, "password": "12345678", "passwordConfirm": "12345678"})
+    ok(client.post("/api/collections/users/records", json={"email": email, "password": "12345678", "passwordConfirm": "12345678"}))
     return client.post("/api/collections/users/auth-with-password", json={"identity": email, "password": "12345678"}).json()
 
 
 def _protected(client, admin, view_rule):
-    client.post("/api/collections", headers=admin, json={
+    ok(client.post("/api/collections", headers=admin, json={
         "name": "vault", "viewRule": view_rule,
         "fields": [{"name": "doc", "type": "file", "protected": True}, {"name": "open", "type": "file"}],
-    })
+    }))
     record = client.post(
         "/api/collections/vault/records", headers=admin,
         files=[("doc", ("secret.txt", b"top secret", "text/plain")), ("open", ("public.txt", b"public", "text/plain"))],
@@ -49,7 +50,7 @@ def test_a_user_gets_a_file_token_too(client):
 
 
 def test_file_token_duration_follows_the_collection_option(client, admin):
-    client.patch("/api/collections/users", headers=admin, json={"fileToken": {"duration": 600}})
+    ok(client.patch("/api/collections/users", headers=admin, json={"fileToken": {"duration": 600}}))
     user = _user(client)
     token = client.post("/api/files/token", headers={"Authorization": user["token"]}).json()["token"]
     assert 595 <= jwt.decode(token, options={"verify_signature": False})["exp"] - time.time() <= 605

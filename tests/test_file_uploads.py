@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conftest import image_bytes
+from checks import ok
 
 COLLECTION = {
     "name": "docs",
@@ -165,7 +166,7 @@ def test_single_field_append_replaces_and_prepend_keeps_the_old_file(client, doc
 
 
 def test_a_required_field_cannot_be_cleared(client, admin, storage_kind):
-    client.post("/api/collections", headers=admin, json={"name": "req", "createRule": "", "updateRule": "", "fields": [{"name": "doc", "type": "file", "required": True}]})
+    ok(client.post("/api/collections", headers=admin, json={"name": "req", "createRule": "", "updateRule": "", "fields": [{"name": "doc", "type": "file", "required": True}]}))
     missing = client.post("/api/collections/req/records", json={})
     assert missing.json()["data"] == {"doc": {"code": "validation_required", "message": "Cannot be blank."}}
     record = client.post("/api/collections/req/records", files=[("doc", ("r.txt", b"r", "text/plain"))]).json()
@@ -186,7 +187,7 @@ def test_deleting_a_record_removes_its_files_and_thumbs(client, docs, stored):
 def test_replacing_a_file_removes_its_thumbs_folder(client, docs, stored):
     record = _create(client, [("img", ("p.png", image_bytes(120, 120), "image/png"))]).json()
     client.get(f"/api/files/docs/{record['id']}/{record['img']}?thumb=100x100")
-    client.patch(f"/api/collections/docs/records/{record['id']}", files=[("img", ("q.png", image_bytes(20, 20), "image/png"))])
+    ok(client.patch(f"/api/collections/docs/records/{record['id']}", files=[("img", ("q.png", image_bytes(20, 20), "image/png"))]))
     assert stored(f"{docs['id']}/{record['id']}/thumbs_{record['img']}/100x100_{record['img']}") is None
 
 
@@ -202,7 +203,7 @@ def test_a_body_over_the_collection_limit_is_413(client, docs):
 
 
 def test_storage_that_cannot_start_fails_the_upload_cleanly(client, admin, sat, tmp_path):
-    client.post("/api/collections", json=COLLECTION, headers=admin)
+    ok(client.post("/api/collections", json=COLLECTION, headers=admin))
     storage_dir = sat.config.storage_dir
     import os
     import shutil

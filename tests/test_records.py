@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from checks import ok
 
 DOCS = {
     "name": "docs",
@@ -104,7 +105,7 @@ def test_unknown_collection_is_missing_collection_context(client):
 def test_list_paginates_sorts_and_picks_fields(client, admin):
     _docs(client, admin)
     for title in ("b", "c", "a"):
-        client.post("/api/collections/docs/records", json={"title": title})
+        ok(client.post("/api/collections/docs/records", json={"title": title}))
     body = client.get("/api/collections/docs/records?sort=-title&perPage=2").json()
     assert [i["title"] for i in body["items"]] == ["c", "b"]
     assert (body["page"], body["perPage"], body["totalItems"], body["totalPages"]) == (1, 2, 3, 2)
@@ -165,10 +166,10 @@ def test_expression_rules_are_evaluated_per_record(client, admin):
 
 
 def test_hidden_fields_show_only_to_superusers(client, admin):
-    client.post("/api/collections", headers=admin, json={
+    ok(client.post("/api/collections", headers=admin, json={
         "name": "hid", "listRule": "", "viewRule": "", "createRule": "",
         "fields": [{"name": "secret", "type": "text", "hidden": True}],
-    })
+    }))
     record = client.post("/api/collections/hid/records", json={"secret": "s1"}, headers=admin).json()
     assert record["secret"] == "s1"
     assert "secret" not in client.get(f"/api/collections/hid/records/{record['id']}").json()

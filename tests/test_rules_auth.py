@@ -1,6 +1,7 @@
 """Auth collections: the auth form's rules, manageRule and authRule, token rotation, auth-methods."""
 
 from __future__ import annotations
+from checks import ok
 
 PASSWORD = "12345678"
 
@@ -48,14 +49,14 @@ def test_a_user_changes_their_password_only_with_the_old_one(client):
 
 
 def test_only_managers_change_email_and_verified(client, admin):
-    client.patch("/api/collections/users", headers=admin, json={
+    ok(client.patch("/api/collections/users", headers=admin, json={
         "fields": [{"name": "role", "type": "text"}],
         "updateRule": "id = @request.auth.id || @request.auth.role = 'admin'",
         "viewRule": "id = @request.auth.id || @request.auth.role = 'admin'",
         "manageRule": "@request.auth.role = 'admin'",
-    })
+    }))
     boss = _sign_up(client, "boss@example.com")
-    client.patch(f"/api/collections/users/records/{boss['id']}", json={"role": "admin"}, headers=admin)
+    ok(client.patch(f"/api/collections/users/records/{boss['id']}", json={"role": "admin"}, headers=admin))
     user = _sign_up(client, "ann@example.com")
     own = _login(client, "ann@example.com")
     url = f"/api/collections/users/records/{user['id']}"
@@ -80,24 +81,24 @@ def test_a_guest_cannot_sign_up_already_verified(client):
 
 
 def test_the_auth_rule_decides_who_may_log_in(client, admin):
-    client.patch("/api/collections/users", headers=admin, json={"authRule": "verified = true"})
+    ok(client.patch("/api/collections/users", headers=admin, json={"authRule": "verified = true"}))
     user = _sign_up(client, "ann@example.com")
     refused = client.post("/api/collections/users/auth-with-password", json={"identity": "ann@example.com", "password": PASSWORD})
     assert refused.json() == {"data": {}, "message": "The request doesn't satisfy the collection requirements to authenticate.", "status": 403}
-    client.patch(f"/api/collections/users/records/{user['id']}", json={"verified": True}, headers=admin)
+    ok(client.patch(f"/api/collections/users/records/{user['id']}", json={"verified": True}, headers=admin))
     assert _refreshes(client, _login(client, "ann@example.com"))
 
 
 def test_auth_methods_list_the_identity_fields_of_enabled_password_auth(client, admin):
-    client.post("/api/collections", headers=admin, json={
+    ok(client.post("/api/collections", headers=admin, json={
         "name": "members", "type": "auth", "fields": [{"name": "username", "type": "text"}],
         "indexes": ["CREATE UNIQUE INDEX `idx_members_username` ON `members` (`username`)"],
         "passwordAuth": {"enabled": True, "identityFields": ["email", "username"]},
-    })
+    }))
     body = client.get("/api/collections/members/auth-methods").json()
     assert body["password"] == {"identityFields": ["email", "username"], "enabled": True}
     assert body["usernamePassword"] is True and body["emailPassword"] is True
-    client.patch("/api/collections/members", headers=admin, json={"passwordAuth": {"enabled": False}})
+    ok(client.patch("/api/collections/members", headers=admin, json={"passwordAuth": {"enabled": False}}))
     body = client.get("/api/collections/members/auth-methods").json()
     assert body["password"] == {"identityFields": [], "enabled": False}
     assert body["usernamePassword"] is False and body["emailPassword"] is False

@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from pbref import find_binary, running_reference
+from processes import listening_sockets
 from satchel.clean_paths import clean_path
 from satchel.server import LoadMeter
+from checks import ok
 
 SATCHEL = str(Path(sys.executable).parent / "satchel")
 
@@ -90,9 +92,8 @@ def _wait_for(predicate, seconds: float = 20) -> bool:
 @pytest.fixture
 def server(tmp_path, db_url):
     proc, url, log = _start(tmp_path, db_url, "--workers", "2")
-    # The helper serves from its second or so on; only then are two processes answering.
-    assert _wait_for(lambda: len(_children(proc.pid)) == 1)
-    time.sleep(1.5)
+    # Two processes answer once the helper has bound its own listening socket.
+    assert _wait_for(lambda: listening_sockets(int(url.rsplit(":", 1)[1])) == 2)
     yield url, log
     _stop(proc, log)
 
@@ -121,7 +122,7 @@ def test_two_workers_share_schema_changes_and_never_lock(server):
     assert httpx.get(f"{url}/api/collections/hits/records?perPage=1", timeout=30).json()["totalItems"] == 200
 
     # A change made through whichever worker answers is seen by every worker right away.
-    httpx.patch(f"{url}/api/collections/hits", headers=admin, json={"fields": [{"name": "label", "type": "text"}]}, timeout=30)
+    ok(httpx.patch(f"{url}/api/collections/hits", headers=admin, json={"fields": [{"name": "label", "type": "text"}]}, timeout=30))
     for i in range(20):
         response = httpx.post(f"{url}/api/collections/hits/records", json={"label": f"l{i}"}, timeout=30)
         assert response.status_code == 200 and response.json()["label"] == f"l{i}"
@@ -151,13 +152,12 @@ def test_helpers_end_with_the_server_even_when_it_is_killed(tmp_path):
 
 
 def test_the_load_meter_reads_the_share_of_a_core_this_thread_used():
-    meter = LoadMeter()
-    end = time.monotonic() + 0.2
-    while time.monotonic() < end:
-        pass
-    assert meter.read() > 0.5
-    time.sleep(0.2)
-    assert meter.read() < 0.2
+    cpu, wall = [10.0], [100.0]
+    meter = LoadMeter(cpu=lambda: cpu[0], wall=lambda: wall[0])
+    cpu[0], wall[0] = 10.3, 100.5  # busy: 0.3 s of CPU in 0.5 s
+    assert meter.read() == pytest.approx(0.6)
+    wall[0] = 101.5  # idle for a second
+    assert meter.read() == 0.0
 
 
 # Unclean paths (`//`, `.`, `..`): Go's ServeMux, under PocketBase's router, answers them with a 307

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
+from checks import ok
 
 
 def _s3(endpoint, bucket, **extra):
@@ -42,7 +43,7 @@ def test_the_s3_test_endpoint_uploads_and_cleans_up(client, admin, moto_endpoint
     import boto3
 
     bucket = make_bucket(moto_endpoint)
-    client.patch("/api/settings", headers=admin, json={"s3": _s3(moto_endpoint, bucket)})
+    ok(client.patch("/api/settings", headers=admin, json={"s3": _s3(moto_endpoint, bucket)}))
     response = client.post("/api/settings/test/s3", headers=admin, json={"filesystem": "storage"})
     assert response.status_code == 204
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET)
@@ -54,7 +55,7 @@ def test_the_s3_test_endpoint_reports_failures(client, admin, moto_endpoint):
     assert not_enabled.json()["message"] == "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled."
     missing = client.post("/api/settings/test/s3", headers=admin, json={})
     assert missing.json()["data"] == {"filesystem": {"code": "validation_required", "message": "Cannot be blank."}}
-    client.patch("/api/settings", headers=admin, json={"s3": _s3(moto_endpoint, "no-such-bucket")})
+    ok(client.patch("/api/settings", headers=admin, json={"s3": _s3(moto_endpoint, "no-such-bucket")}))
     failed = client.post("/api/settings/test/s3", headers=admin, json={"filesystem": "storage"})
     assert failed.status_code == 400 and failed.json()["message"].startswith("Failed to test the S3 filesystem. Raw error:")
 
@@ -67,7 +68,7 @@ def test_settings_of_the_wrong_json_type_are_the_reference_400(client, admin, bo
 
 
 def test_null_settings_leave_the_current_values(client, admin):
-    client.patch("/api/settings", json={"s3": {"bucket": "kept"}}, headers=admin)
+    ok(client.patch("/api/settings", json={"s3": {"bucket": "kept"}}, headers=admin))
     for body in ({"s3": None}, {"s3": {"bucket": None}}):
         response = client.patch("/api/settings", json=body, headers=admin)
         assert response.status_code == 200, response.text
