@@ -15,14 +15,14 @@ from starlette.requests import Request
 from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_from_token
 from ..core.collection_model import Collection
-from ..core.fields import field_type
+from ..core.fields import FileField, field_type_as
+from ..errors import ApiError, not_found
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
-from .object_response import ObjectResponse, object_response
 from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
-from ..errors import ApiError, not_found
+from .object_response import ObjectResponse, object_response
 from .picker import picked_json
 
 log = logging.getLogger("satchel.files")
@@ -43,7 +43,7 @@ def query_param(request: Request, name: str) -> str:
 def owning_field(collection: Collection, values: dict[str, Any], filename: str) -> dict[str, Any] | None:
     """The first file field, in schema order, whose value holds `filename` exactly."""
     for field in collection.file_fields():
-        if filename in field_type(field).as_list(values.get(field["name"])):
+        if filename in field_type_as(field, FileField).as_list(values.get(field["name"])):
             return field
     return None
 
