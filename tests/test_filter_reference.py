@@ -13,13 +13,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import filter_cases
 import httpx
 import pytest
-from starlette.testclient import TestClient
-
-import filter_cases
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _postgres_schema_url
 from pbref import find_binary, running_reference
+from starlette.testclient import TestClient
+
 from satchel.app import create_app
 from satchel.config import Config
 from satchel.core import superusers

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
+from checks import ok
 from pbref import find_binary, running_reference
 from processes import listening_sockets
+
 from satchel.clean_paths import clean_path
 from satchel.server import LoadMeter
-from checks import ok
 
 SATCHEL = str(Path(sys.executable).parent / "satchel")
 

@@ -379,8 +379,8 @@ def object_response(
     except RangeNotSatisfiable as exc:
         return _error_416(method, serve_headers(info, served_name, download), exc, info.size)
     if status is None and not ranges:  # the common case: all of it, headers from the cache
-        headers = whole_object_headers(info.content_type, info.modified, info.size, served_name, download)
-        return ObjectResponse(200, headers, b"" if method == "HEAD" else _whole_body(storage, key, info))
+        cached = whole_object_headers(info.content_type, info.modified, info.size, served_name, download)
+        return ObjectResponse(200, cached, b"" if method == "HEAD" else _whole_body(storage, key, info))
     headers = serve_headers(info, served_name, download)
     if status is not None:
         return _precondition_failed(method, status, headers)

@@ -16,9 +16,9 @@ from ..db.engine import Database
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema
-from .crons import Crons, Job
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
+from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
 from .schema import Schema
 
