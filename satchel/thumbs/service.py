@@ -1,7 +1,9 @@
 """Make thumbs on first request, once, off the event loop (PocketBase's `fileApi.createThumb`).
 
-Concurrent requests for one thumb share one generation; a fixed number of slots bounds how
-many run at once, and a request that waits longer than `max_wait` for a slot gives up.
+Concurrent requests for one thumb share one generation in a process, and a cluster lock (see
+db/locks.py) makes it one generation across processes and instances: whoever gets the lock
+second finds the thumb made. A fixed number of slots bounds how many run at once, and a
+request that waits longer than `max_wait` for the lock or a slot gives up.
 Any failure only means "serve the original", so `ensure` answers with the thumb's info or None.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+from ..db.locks import Hold
 from ..storage.base import ObjectInfo, Storage, StorageError
 from .generate import ThumbError, make_thumb
 from .spec import parse_thumb
@@ -34,8 +37,10 @@ class Thumbs:
         max_workers: int = DEFAULT_WORKERS,
         max_pixels: int = 100_000_000,
         max_wait: float = DEFAULT_MAX_WAIT,
+        hold: Hold | None = None,
     ) -> None:
         self.storage = storage
+        self._hold = hold or _unlocked
         self.max_pixels = max_pixels
         self.max_wait = max_wait
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
@@ -67,16 +72,22 @@ class Thumbs:
         """Generate and store one thumb, and return its info; never raises."""
         try:
             thumb = parse_thumb(size)
-            async with asyncio.timeout(self.max_wait):
-                await self._slots.acquire()
-            try:
-                async with self._local_file(original_key) as path:
-                    data, content_type = await asyncio.get_running_loop().run_in_executor(
-                        self._pool, make_thumb, path, thumb, stored_type, self.max_pixels
-                    )
-                await self.storage.put_bytes(thumb_key, data, content_type)
-            finally:
-                self._slots.release()
+            async with self._hold(thumb_key, self.max_wait) as held:
+                if not held:
+                    raise TimeoutError("another process is still making it")
+                made_elsewhere = await self.storage.stat(thumb_key)
+                if made_elsewhere is not None:
+                    return made_elsewhere
+                async with asyncio.timeout(self.max_wait):
+                    await self._slots.acquire()
+                try:
+                    async with self._local_file(original_key) as path:
+                        data, content_type = await asyncio.get_running_loop().run_in_executor(
+                            self._pool, make_thumb, path, thumb, stored_type, self.max_pixels
+                        )
+                    await self.storage.put_bytes(thumb_key, data, content_type)
+                finally:
+                    self._slots.release()
             return await self.storage.stat(thumb_key)
         except (ThumbError, StorageError, ValueError, TimeoutError, OSError) as exc:
             log.warning("thumb %s not made: %s", thumb_key, exc)
@@ -99,3 +110,9 @@ class Thumbs:
             yield temp
         finally:
             os.unlink(temp)
+
+
+@asynccontextmanager
+async def _unlocked(key: str, wait: float) -> AsyncIterator[bool]:
+    """The lock of a Thumbs on its own (tests, one process): always held at once."""
+    yield True
