@@ -26,6 +26,8 @@ class Config:
     thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
     thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
     thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
+    #: MiB of decoded images a process's thumb jobs may hold at once; bigger images queue
+    thumb_memory_mib: int = _env("SATCHEL_THUMB_MEMORY", default=1024)
 
     @property
     def database_url(self) -> str:

@@ -105,7 +105,7 @@ class Satchel:
             from ..thumbs.service import Thumbs
 
             cfg = self.config
-            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait, self.db.locks.hold)
+            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait, self.db.locks.hold, cfg.thumb_memory_mib << 20)
         return self._thumbs
 
     # collections ----------------------------------------------------------------

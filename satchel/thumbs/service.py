@@ -2,8 +2,9 @@
 
 Concurrent requests for one thumb share one generation in a process, and a cluster lock (see
 db/locks.py) makes it one generation across processes and instances: whoever gets the lock
-second finds the thumb made. A fixed number of slots bounds how many run at once, and a
-request that waits longer than `max_wait` for the lock or a slot gives up.
+second finds the thumb made. A fixed number of slots bounds how many run at once, a memory
+budget bounds the pixels they decode (budget.py), and a request that waits longer than
+`max_wait` for the lock, a slot or memory gives up.
 Any failure only means "serve the original", so `ensure` answers with the thumb's info or None.
 """
 
@@ -19,13 +20,15 @@ from contextlib import asynccontextmanager
 
 from ..db.locks import Hold
 from ..storage.base import ObjectInfo, Storage, StorageError
+from .budget import TRIM_AFTER, MemoryBudget, decoded_bytes, give_back_memory
 from .generate import ThumbError, make_thumb
-from .spec import parse_thumb
+from .spec import ThumbSize, parse_thumb
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = (os.cpu_count() or 1) + 2  # PocketBase's PB_THUMBS_MAX_WORKERS default
 DEFAULT_MAX_WAIT = 60.0  # seconds, PocketBase's PB_THUMBS_MAX_WAIT default
+DEFAULT_MEMORY = 1 << 30  # bytes of decoded images per process
 
 
 class Thumbs:
@@ -38,6 +41,7 @@ class Thumbs:
         max_pixels: int = 100_000_000,
         max_wait: float = DEFAULT_MAX_WAIT,
         hold: Hold | None = None,
+        memory: int = DEFAULT_MEMORY,
     ) -> None:
         self.storage = storage
         self._hold = hold or _unlocked
@@ -45,6 +49,7 @@ class Thumbs:
         self.max_wait = max_wait
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
         self._slots = asyncio.Semaphore(max_workers)
+        self._memory = MemoryBudget(memory)
         self._pending: dict[str, asyncio.Task[ObjectInfo | None]] = {}
 
     async def ensure(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> ObjectInfo | None:
@@ -82,9 +87,7 @@ class Thumbs:
                     await self._slots.acquire()
                 try:
                     async with self._local_file(original_key) as path:
-                        data, content_type = await asyncio.get_running_loop().run_in_executor(
-                            self._pool, make_thumb, path, thumb, stored_type, self.max_pixels
-                        )
+                        data, content_type = await self._generate(path, thumb, stored_type)
                     await self.storage.put_bytes(thumb_key, data, content_type)
                 finally:
                     self._slots.release()
@@ -95,6 +98,16 @@ class Thumbs:
         except Exception:
             log.exception("thumb %s not made", thumb_key)
             return None
+
+    async def _generate(self, path: str, thumb: ThumbSize, stored_type: str) -> tuple[bytes, str]:
+        """make_thumb in a worker thread, once the memory it will decode is reserved."""
+        loop = asyncio.get_running_loop()
+        need = await loop.run_in_executor(self._pool, decoded_bytes, path)
+        reserved = await asyncio.wait_for(self._memory.acquire(need), self.max_wait)
+        try:
+            return await loop.run_in_executor(self._pool, _make_and_tidy, path, thumb, stored_type, self.max_pixels, need)
+        finally:
+            self._memory.release(reserved)
 
     @asynccontextmanager
     async def _local_file(self, key: str) -> AsyncIterator[str]:
@@ -110,6 +123,14 @@ class Thumbs:
             yield temp
         finally:
             os.unlink(temp)
+
+
+def _make_and_tidy(path: str, thumb: ThumbSize, stored_type: str, max_pixels: int, decoded: int) -> tuple[bytes, str]:
+    try:
+        return make_thumb(path, thumb, stored_type, max_pixels)
+    finally:
+        if decoded >= TRIM_AFTER:
+            give_back_memory()
 
 
 @asynccontextmanager
