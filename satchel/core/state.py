@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from ..config import Config
 from ..db import store, tables
 from ..db.engine import Database
+from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
-from . import schema
+from . import schema, sweeper
 from .crons import Crons, Job
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
@@ -47,7 +48,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
-        os.makedirs(config.tmp_dir, exist_ok=True)
+        os.makedirs(config.data_dir, exist_ok=True)  # SQLite's file goes there
+        self.spool = Spool(config.tmp_dir)
         self.db = Database(config.database_url)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
@@ -61,7 +63,9 @@ class Satchel:
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`;
+        remove upload temp files that processes gone before this one left behind."""
+        sweeper.sweep_spool(self)
         self.db.write_sync(_bootstrap)
         self.db.read_sync(self.load_sync)
 
