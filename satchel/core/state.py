@@ -59,6 +59,7 @@ class Satchel:
         self._thumbs: Thumbs | None = None
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
+        self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
 
     # start-up -----------------------------------------------------------------
 
