@@ -26,8 +26,8 @@ class Config:
     thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
     thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
     thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
-    #: a temp or partial file that no live process owns (an upload cut short by a crash, an
-    #: unfinished S3 multipart upload) is removed once it has been idle this many seconds
+    #: a temp or partial file that no live process owns (an upload cut short by a crash) is
+    #: removed once idle this many seconds, an unfinished S3 multipart upload this long after its start
     temp_grace: float = _env("SATCHEL_TEMP_GRACE", default=3600.0)
     #: a stored file that no record names is removed once it is this many seconds old; longer
     #: than any upload, since files are written before the row that names them is committed

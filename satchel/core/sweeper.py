@@ -1,11 +1,12 @@
 """The sweeper: what a crash or a failed request leaves behind is found, removed and logged.
 
 - Upload temp files in `{dir}/.tmp` whose process is gone: at every process start, and in the
-  periodic job (each process owns a locked folder there, see files/spool.py).
+  periodic job on the host that runs it (each process owns a locked folder there, see
+  files/spool.py); a host's other instances clear theirs when they start.
 - The periodic job, once per cluster (core/crons.py), also removes from the active storage the
-  debris of writes that never finished (local temp files, incomplete S3 multipart uploads) idle
-  for `temp_grace` seconds, and orphans: record files and thumbs that no record names, older
-  than `orphan_grace` seconds.
+  debris of writes that never finished (local temp files idle for `temp_grace` seconds, S3
+  multipart uploads started that long ago), and orphans: record files and thumbs that no
+  record names, older than `orphan_grace` seconds.
 
 Files are written before the row that names them is committed, so a file no row names yet may
 be an upload about to commit: `orphan_grace` must exceed the longest upload. Whenever the
@@ -60,10 +61,11 @@ async def remove_orphans(sat: Satchel, storage: Storage, before: float) -> list[
     """Remove record files and thumbs last written before `before` that no record names."""
     await sat.refresh()
     removed: list[StoredObject] = []
-    batch: list[StoredObject] = []
+    batch: list[tuple[StoredObject, tuple[str, str, str]]] = []
     async for obj in storage.list_objects():
-        if obj.modified < before and keys.owner(obj.key) is not None:
-            batch.append(obj)
+        owner = keys.owner(obj.key) if obj.modified < before else None
+        if owner is not None:
+            batch.append((obj, owner))
         if len(batch) >= BATCH:
             removed += await _remove_unnamed(sat, storage, batch)
             batch = []
@@ -72,12 +74,11 @@ async def remove_orphans(sat: Satchel, storage: Storage, before: float) -> list[
     return removed
 
 
-async def _remove_unnamed(sat: Satchel, storage: Storage, objects: list[StoredObject]) -> list[StoredObject]:
+async def _remove_unnamed(
+    sat: Satchel, storage: Storage, batch: list[tuple[StoredObject, tuple[str, str, str]]]
+) -> list[StoredObject]:
     by_collection: dict[str, list[tuple[StoredObject, str, str]]] = defaultdict(list)
-    for obj in objects:
-        owner = keys.owner(obj.key)
-        assert owner is not None
-        collection_id, record_id, filename = owner
+    for obj, (collection_id, record_id, filename) in batch:
         by_collection[collection_id].append((obj, record_id, filename))
     removed = []
     for collection_id, entries in by_collection.items():
