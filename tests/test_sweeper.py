@@ -132,3 +132,17 @@ def test_the_sweep_job_removes_every_kind_of_debris(client, admin, sat, config, 
 def test_the_sweep_is_listed_as_a_job(client, admin):
     jobs = ok(client.get("/api/crons", headers=admin))
     assert {"id": sweeper.JOB_ID, "expression": sweeper.SCHEDULE} in jobs
+
+
+@pytest.mark.parametrize("key, owner", [
+    ("c1/r1/a_abcdefghij.png", ("c1", "r1", "a_abcdefghij.png")),
+    ("c1/r1/thumbs_a_abcdefghij.png/10x10_a_abcdefghij.png", ("c1", "r1", "a_abcdefghij.png")),
+    ("c1/r1/thumbs_x_abcdefghij.png", ("c1", "r1", "thumbs_x_abcdefghij.png")),  # a file may be named thumbs_…
+    ("c1/r1/thumbs_a.png/10x10_b.png", None),  # not a thumb of the file its folder names
+    ("c1/r1/other/10x10_a.png", None),
+    ("pb_settings_test_abcde/test.txt", None),
+    ("c1//a.png", None),
+    ("c1/r1/a/b/c", None),
+])
+def test_only_record_files_and_their_thumbs_have_an_owner(key: str, owner):
+    assert keys.owner(key) == owner
