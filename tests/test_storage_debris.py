@@ -121,3 +121,34 @@ async def test_s3_incomplete_multipart_uploads_are_aborted_once_older_than_the_c
     assert sorted((p.key, p.size) for p in removed) == [("c/r/big_abcdefghij.bin", 2 * PART), ("c/r/other_abcdefghij.bin", PART)]
     assert client.list_multipart_uploads(Bucket=s3_storage.bucket).get("Uploads", []) == []
     assert await keys(s3_storage) == [FILE]
+
+
+async def test_local_sweep_removes_emptied_folders_and_keeps_the_root(tmp_path: Path) -> None:
+    storage = LocalStorage(str(tmp_path / "storage"))
+    await storage.put_bytes(FILE, b"hello", "text/plain")
+    await storage.put_bytes(THUMB, b"tiny", "image/png")
+    await storage.delete(THUMB)  # leaves thumbs_…/ empty
+    await storage.remove_partials(time.time() + 60)
+    assert await keys(storage) == [FILE]
+    assert not (tmp_path / "storage" / THUMB).parent.exists()
+    await storage.delete(FILE)
+    await storage.remove_partials(time.time() + 60)
+    assert os.listdir(tmp_path / "storage") == []
+
+
+async def test_local_write_makes_its_folder_again_if_a_sweep_removed_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep's rmdir may land between a write's makedirs and its temp file's creation."""
+    from satchel.storage import local
+
+    storage = LocalStorage(str(tmp_path))
+    real_create_temp, swept = local._create_temp, []
+
+    def swept_first(path: str) -> tuple[str, int]:
+        if not swept:
+            swept.append(os.path.dirname(path))
+            os.rmdir(swept[0])  # empty: the write has not created anything in it yet
+        return real_create_temp(path)
+
+    monkeypatch.setattr(local, "_create_temp", swept_first)
+    await storage.put_bytes("c/r/a_abcdefghij.txt", b"hello", "text/plain")
+    assert swept and (tmp_path / "c" / "r" / "a_abcdefghij.txt").read_bytes() == b"hello"

@@ -52,9 +52,9 @@ async def sweep(sat: Satchel) -> None:
     await anyio.to_thread.run_sync(sweep_spool, sat)
     storage = sat.storage()
     now = time.time()
-    for partial in await storage.remove_partials(now - sat.config.temp_grace):
-        log.warning("removed unfinished write %s (%d bytes)", partial.key, partial.size)
     await remove_orphans(sat, storage, now - sat.config.orphan_grace)
+    for partial in await storage.remove_partials(now - sat.config.temp_grace):  # local: empty folders too
+        log.warning("removed unfinished write %s (%d bytes)", partial.key, partial.size)
 
 
 async def remove_orphans(sat: Satchel, storage: Storage, before: float) -> list[StoredObject]:

@@ -86,6 +86,8 @@ def _create_temp(path: str) -> tuple[str, int]:
             return name, os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        except FileNotFoundError:  # the folder was empty and a sweep or delete removed it
+            os.makedirs(os.path.dirname(path), 0o777, exist_ok=True)
     raise FileExistsError(f"cannot create a temp file for {path}")
 
 
@@ -255,8 +257,9 @@ class LocalStorage(Storage):
         return await anyio.to_thread.run_sync(self._remove_partials, before)
 
     def _remove_partials(self, before: float) -> list[StoredObject]:
-        """Temp files of writes cut short, and sidecars left without their object (a crash
-        between the sidecar's rename and the object's, or between a delete's two removals)."""
+        """Temp files of writes cut short, sidecars left without their object (a crash between
+        the sidecar's rename and the object's, or between a delete's two removals), then the
+        folders left empty (a write that finds its folder gone makes it again)."""
         removed = []
         for key, st in _files(self.root):
             path = os.path.join(self.root, key)
@@ -265,6 +268,10 @@ class LocalStorage(Storage):
                 with suppress(FileNotFoundError):
                     os.remove(path)
                     removed.append(StoredObject(key, st.st_size, st.st_mtime))
+        for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
+            if dirpath != self.root and not filenames:
+                with suppress(OSError):  # not empty (a subfolder kept, a file just written)
+                    os.rmdir(dirpath)
         return removed
 
 
