@@ -110,7 +110,7 @@ class Satchel:
             from ..thumbs.service import Thumbs
 
             cfg = self.config
-            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait)
+            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait, self.spool.folder)
         return self._thumbs
 
     # collections ----------------------------------------------------------------
