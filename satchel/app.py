@@ -17,11 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import auth, auth_flows, collections, crons, files, health, records, settings
 from .api.context import JSONResponse
-from .errors import ApiError
+from .api.object_response import ObjectResponse
 from .clean_paths import CleanPaths
 from .config import Config
 from .core.state import Satchel
-from .api.object_response import ObjectResponse
+from .errors import ApiError
 
 log = logging.getLogger("satchel")
 

@@ -8,8 +8,8 @@ import threading
 
 import httpx
 import pytest
-
 from pbref import find_binary, running_reference
+
 from satchel.app import create_app
 from satchel.core.crons import Job, is_valid_expression, listed
 

@@ -17,9 +17,9 @@ from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema, sweeper
-from .crons import Crons, Job
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
+from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
 from .schema import Schema
 

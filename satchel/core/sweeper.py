@@ -102,7 +102,7 @@ async def _named_files(sat: Satchel, collection_id: str, record_ids: Iterable[st
         return {}
     try:
         rows = await sat.db.read(store.select_columns, sat.schema.table(collection), columns, sorted(record_ids))
-    except Exception:  # noqa: BLE001 - e.g. a schema change under us: keep everything, try next time
+    except Exception:  # e.g. a schema change under us: keep everything, try next time
         log.warning("orphans of collection %s not checked", collection_id, exc_info=True)
         return None
     # Every value read as a list: a column being converted between single and multiple holds either.

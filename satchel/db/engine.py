@@ -77,7 +77,7 @@ class Database:
         if not self.is_sqlite:
             return None
         if self._inline is None or self._inline_pid != os.getpid():  # never share across fork
-            conn = sqlite3.connect(self.engine.url.database, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.row_factory = sqlite3.Row
             self._inline, self._inline_pid = conn, os.getpid()
@@ -108,6 +108,7 @@ class Database:
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 raw = conn.connection.driver_connection  # autocommit: a checkpoint can't run inside a transaction
+                assert raw is not None
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 raw.execute("PRAGMA optimize")
             else:

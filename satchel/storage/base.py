@@ -28,6 +28,14 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class Opened:
+    """An object's info and its whole body, to be read to the end (a download)."""
+
+    info: ObjectInfo
+    body: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
 class StoredObject:
     """An entry found by a listing: an object, or debris of a write that never finished."""
 
@@ -42,6 +50,11 @@ class Storage:
     async def stat(self, key: str) -> ObjectInfo | None:
         """Return the object's info, or None when there is no such object."""
         raise NotImplementedError("subclasses of Storage must provide a stat() method")
+
+    async def open(self, key: str) -> Opened | None:
+        """The object's info and whole body, or None: one request where the backend can (S3's GET)."""
+        info = await self.stat(key)
+        return None if info is None else Opened(info, self.iter_range(key, 0, info.size))
 
     async def put_file(
         self, key: str, path: str, content_type: str, metadata: dict[str, str] | None = None

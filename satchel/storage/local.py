@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -289,7 +290,7 @@ def _files(root: str) -> Iterator[tuple[str, os.stat_result]]:
 
 
 def _next_page(files: Iterator[tuple[str, os.stat_result]]) -> list[tuple[str, os.stat_result]]:
-    return [entry for _, entry in zip(range(LIST_PAGE), files)]
+    return list(itertools.islice(files, LIST_PAGE))
 
 
 def _remove_tree(folder: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 
-from PIL import Image, ImageMath
+from PIL import Image, ImageFile, ImageMath, JpegImagePlugin
 
 from .geometry import Box, Plan, Size, plan_thumb
 from .spec import ThumbSize
@@ -99,7 +99,7 @@ def make_thumb(src_path: str, size: ThumbSize, stored_type: str, max_pixels: int
 
 
 def _make(
-    im: Image.Image, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
+    im: ImageFile.ImageFile, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
 ) -> tuple[bytes, str]:
     # Don't let a small file declare a huge canvas: check every size before decoding pixels.
     _guard(im.size, max_pixels)
@@ -157,17 +157,20 @@ def _vp8_as_go_decodes(frame: Image.Image) -> Image.Image:
     return rgb
 
 
-def _gif_frame_box(im: Image.Image) -> Box | None:
+def _gif_frame_box(im: ImageFile.ImageFile) -> Box | None:
     """A GIF's first frame rectangle: Go decodes that frame alone, not the whole canvas."""
     if im.format != "GIF" or not im.tile:
         return None
-    left, top, right, bottom = im.tile[0].extents
+    extents = im.tile[0].extents
+    if extents is None:
+        return None
+    left, top, right, bottom = extents
     return left, top, min(right, im.width), min(bottom, im.height)
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: ImageFile.ImageFile) -> int:
     """The EXIF orientation, read only where Go's imaging reads it: a JPEG's first APP1."""
-    if im.format not in ("JPEG", "MPO"):
+    if not isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO is one too
         return 1
     app1 = next((data for marker, data in im.applist if marker == "APP1"), b"")
     if not app1.startswith(b"Exif"):

@@ -48,7 +48,7 @@ class Thumbs:
         """The thumb's info when it exists or was made now; None means serve the original."""
         try:
             info = await self.storage.stat(thumb_key)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any storage failure means: serve the original
             log.warning("thumb %s: cannot check the storage: %s", thumb_key, exc)
             return None
         if info is not None:
