@@ -185,6 +185,7 @@ def create_app(config: Config | None = None) -> Starlette:
         ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
         yield
         ticker.cancel()
+        sat.spool.close()
         sat.db.dispose()
 
     sat.init_sync()

@@ -227,3 +227,20 @@ async def test_a_thumb_key_taken_by_a_directory_returns_false(tmp_path: Path) ->
     await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
     (tmp_path / "storage" / THUMB).mkdir(parents=True)
     assert not await Thumbs(storage, 2, 10**8, 5).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+
+
+async def test_a_remote_original_is_copied_into_the_given_temp_folder_and_removed(tmp_path: Path) -> None:
+    """Copies go to the process's spool folder, so a crash mid-thumb leaves them where the sweep looks."""
+    storage = MemoryStorage()  # no local path: like S3, the original is copied first
+    await storage.put_bytes(ORIGINAL, png_bytes(), "image/png")
+    copies: list[str] = []
+    download_to = storage.download_to
+
+    async def spy(key: str, path: str) -> None:
+        copies.append(path)
+        await download_to(key, path)
+
+    storage.download_to = spy  # type: ignore[method-assign]
+    assert await Thumbs(storage, 2, 10**8, 5, lambda: str(tmp_path)).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    assert len(copies) == 1 and Path(copies[0]).parent == tmp_path
+    assert list(tmp_path.iterdir()) == []

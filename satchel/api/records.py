@@ -161,7 +161,7 @@ async def create_record(request: Request) -> JSONResponse:
     auth = await current_auth(request)
     _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
-    with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
+    with await read_body(request, body_limit(collection), sat.spool.folder()) as body:
         zero = {f["name"]: field_type(f).zero(f) for f in collection.fields}
         data = rule_body(collection, zero, body.values, _uploads(body), is_superuser(auth))
         info = request_info(request, auth, data)
@@ -187,7 +187,7 @@ async def update_record(request: Request) -> JSONResponse:
     stored = await records.find(sat, collection, request.path_params["id"])
     if stored is None:
         raise not_found()
-    with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
+    with await read_body(request, body_limit(collection), sat.spool.folder()) as body:
         data = rule_body(collection, stored, body.values, _uploads(body), is_superuser(auth))
         info = request_info(request, auth, data)
         current = await _find_allowed(request, collection, "updateRule", info)

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from ..config import Config
 from ..db import store, tables
 from ..db.engine import Database
+from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
-from . import schema
+from . import schema, sweeper
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
 from .crons import Crons, Job
@@ -47,7 +48,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
-        os.makedirs(config.tmp_dir, exist_ok=True)
+        os.makedirs(config.data_dir, exist_ok=True)  # SQLite's file goes there
+        self.spool = Spool(config.tmp_dir)
         self.db = Database(config.database_url)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
@@ -57,11 +59,14 @@ class Satchel:
         self._thumbs: Thumbs | None = None
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
+        self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
 
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`;
+        remove upload temp files that processes gone before this one left behind."""
+        sweeper.sweep_spool(self)
         self.db.write_sync(_bootstrap)
         self.db.read_sync(self.load_sync)
 
@@ -105,7 +110,10 @@ class Satchel:
             from ..thumbs.service import Thumbs
 
             cfg = self.config
-            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait, self.db.locks.hold, cfg.thumb_memory_mib << 20)
+            self._thumbs = Thumbs(
+                storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait,
+                hold=self.db.locks.hold, memory=cfg.thumb_memory_mib << 20, tmp_dir=self.spool.folder,
+            )
         return self._thumbs
 
     # collections ----------------------------------------------------------------

@@ -100,6 +100,12 @@ def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase
     return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(2)).mappings()]
 
 
+def select_columns(conn: Connection, table: sa.Table, columns: list[str], ids: list[str]) -> dict[str, list[Any]]:
+    """The named columns of the rows with these ids, by id (rows that don't exist are absent)."""
+    query = sa.select(table.c.id, *(table.c[name] for name in columns)).where(table.c.id.in_(ids))
+    return {row[0]: list(row[1:]) for row in conn.execute(query)}
+
+
 def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 

@@ -35,6 +35,15 @@ class Opened:
     body: AsyncIterator[bytes]
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """An entry found by a listing: an object, or debris of a write that never finished."""
+
+    key: str
+    size: int
+    modified: float  # unix seconds: last write (local), creation or upload start (S3)
+
+
 class Storage:
     """Base class: backends implement every method below."""
 
@@ -78,3 +87,12 @@ class Storage:
     async def delete_prefix(self, prefix: str) -> None:
         """Delete every object under `prefix` (which ends with "/"), and empty folders."""
         raise NotImplementedError("subclasses of Storage must provide a delete_prefix() method")
+
+    def list_objects(self) -> AsyncIterator[StoredObject]:
+        """Yield every stored object a page at a time (never the whole listing in memory)."""
+        raise NotImplementedError("subclasses of Storage must provide a list_objects() method")
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        """Remove the debris of writes that never finished (a crash mid-put), last touched
+        before `before` (unix seconds), and return it; a write still going on is newer."""
+        raise NotImplementedError("subclasses of Storage must provide a remove_partials() method")

@@ -24,7 +24,7 @@ from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import ObjectInfo, Opened, Storage, StorageError, StorageInitError
+from .base import ObjectInfo, Opened, Storage, StorageError, StorageInitError, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,12 @@ _TEST_ALPHABET = string.ascii_letters + string.digits
 T = TypeVar("T")
 
 
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
 def _is_not_found(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND
+    return _error_code(exc) in _NOT_FOUND
 
 
 class S3Storage(Storage):
@@ -192,6 +196,37 @@ class S3Storage(Storage):
             if errors := result.get("Errors"):
                 first = errors[0]
                 raise StorageError(f"s3: cannot delete {first.get('Key')}: {first.get('Message')}")
+
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        pages = await self._run("LIST", "", lambda: iter(self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)))
+        while page := await self._run("LIST", "", next, pages, None):
+            for obj in page.get("Contents", []):
+                yield StoredObject(obj["Key"], obj["Size"], obj["LastModified"].timestamp())
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        """Abort the multipart uploads started before `before`: their parts are stored (and
+        billed) but invisible in listings until completed or aborted."""
+        return await self._run("ABORT UPLOADS", "", self._abort_uploads, before)
+
+    def _abort_uploads(self, before: float) -> list[StoredObject]:
+        client = self._s3()
+        removed = []
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket):
+            for upload in page.get("Uploads", []):
+                started = upload["Initiated"].timestamp()
+                if started >= before:
+                    continue
+                ids = {"Bucket": self.bucket, "Key": upload["Key"], "UploadId": upload["UploadId"]}
+                try:
+                    parts = client.get_paginator("list_parts").paginate(**ids)
+                    size = sum(part["Size"] for page in parts for part in page.get("Parts", []))
+                    client.abort_multipart_upload(**ids)
+                except ClientError as exc:
+                    if _error_code(exc) == "NoSuchUpload":  # completed or aborted meanwhile
+                        continue
+                    raise
+                removed.append(StoredObject(upload["Key"], size, started))
+        return removed
 
     async def test_connection(self) -> None:
         """Upload, then delete, a test object like `POST /api/settings/test/s3` does."""

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -42,9 +42,11 @@ class Thumbs:
         max_wait: float = DEFAULT_MAX_WAIT,
         hold: Hold | None = None,
         memory: int = DEFAULT_MEMORY,
+        tmp_dir: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.storage = storage
         self._hold = hold or _unlocked
+        self.tmp_dir = tmp_dir  # where copies of remote originals go (None: the system's)
         self.max_pixels = max_pixels
         self.max_wait = max_wait
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
@@ -116,7 +118,7 @@ class Thumbs:
         if path is not None:
             yield path
             return
-        fd, temp = tempfile.mkstemp(prefix="satchel-thumb-")
+        fd, temp = tempfile.mkstemp(prefix="satchel-thumb-", dir=self.tmp_dir())
         os.close(fd)
         try:
             await self.storage.download_to(key, temp)
