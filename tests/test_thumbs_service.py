@@ -241,6 +241,6 @@ async def test_a_remote_original_is_copied_into_the_given_temp_folder_and_remove
         await download_to(key, path)
 
     storage.download_to = spy  # type: ignore[method-assign]
-    assert await Thumbs(storage, 2, 10**8, 5, lambda: str(tmp_path)).ensure(ORIGINAL, THUMB, "50x50", "image/png")
+    assert await Thumbs(storage, 2, 10**8, 5, tmp_dir=lambda: str(tmp_path)).ensure(ORIGINAL, THUMB, "50x50", "image/png")
     assert len(copies) == 1 and Path(copies[0]).parent == tmp_path
     assert list(tmp_path.iterdir()) == []
