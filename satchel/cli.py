@@ -8,6 +8,7 @@ import os
 import sys
 
 from .config import Config
+from .db.foreign import ForeignDataDirError
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -109,4 +110,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ForeignDataDirError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from ..config import Config
 from ..db import store, tables
 from ..db.engine import Database
+from ..db.foreign import refuse_pocketbase_dir
 from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
@@ -48,6 +49,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
+        refuse_pocketbase_dir(config.data_dir)  # before anything is created there
         os.makedirs(config.data_dir, exist_ok=True)  # SQLite's file goes there
         self.spool = Spool(config.tmp_dir)
         self.db = Database(config.database_url)
