@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, collections, crons, files, health, records, settings
+from .api import auth, auth_flows, backups, collections, crons, files, health, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
 from .clean_paths import CleanPaths
@@ -172,6 +172,12 @@ ROUTES = [
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
     Route("/api/crons", crons.list_crons, methods=["GET"]),
+    Route("/api/backups", backups.list_backups, methods=["GET"]),
+    Route("/api/backups", backups.create_backup, methods=["POST"]),
+    Route("/api/backups/upload", backups.upload_backup, methods=["POST"]),
+    Route("/api/backups/{key}", backups.download_backup, methods=["GET", "HEAD"]),
+    Route("/api/backups/{key}", backups.delete_backup, methods=["DELETE"]),
+    Route("/api/backups/{key}/restore", backups.restore_backup, methods=["POST"]),
     Route("/api/crons/{id}", crons.run_cron, methods=["POST"]),
 ]
 

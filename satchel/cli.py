@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .config import Config
 from .db.foreign import ForeignDataDirError
@@ -76,6 +78,48 @@ def superuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    """Make a backup as `POST /api/backups` does (same archive, same place, same one-at-a-time rule)."""
+    from .core import backups
+
+    if args.name and not backups.NAME.match(args.name):
+        print(f"Error: invalid backup name {args.name!r} (a-z, 0-9, _ and -, ending in .zip)", file=sys.stderr)
+        return 1
+    return _run_backup_job(args, lambda sat: backups.create_backup(sat, args.name or ""), "Successfully created backup {}.")
+
+
+def restore(args: argparse.Namespace) -> int:
+    """Restore a backup as `POST /api/backups/{key}/restore` does; running servers reload."""
+    from .core import backups
+
+    async def job(sat: Any) -> str:
+        if not await backups.exists(sat, args.key):
+            raise ValueError(f"missing or invalid backup file {args.key!r}")
+        await backups.restore_backup(sat, args.key)
+        return args.key
+
+    return _run_backup_job(args, job, "Successfully restored backup {}.")
+
+
+def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any, Any, str]], done: str) -> int:
+    from .core.backup_archive import InvalidArchive
+    from .core.backups import BackupBusy
+    from .core.state import Satchel
+
+    sat = Satchel(_config(args))
+    sat.init_sync()
+    try:
+        key = asyncio.run(job(sat))
+    except (BackupBusy, InvalidArchive, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sat.spool.close()
+        sat.db.dispose()
+    print(done.format(f'"{key}"'))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="satchel", description="A PocketBase-compatible backend in Python.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -105,6 +149,16 @@ def parser() -> argparse.ArgumentParser:
     su.add_argument("password", nargs="?", default="")
     common(su)
     su.set_defaults(func=superuser)
+
+    make = commands.add_parser("backup", help="back up the database and the stored files into {dir}/backups")
+    make.add_argument("name", nargs="?", default="", help="the backup's file name (default: pb_backup_{app}_{time}.zip)")
+    common(make)
+    make.set_defaults(func=backup)
+
+    back = commands.add_parser("restore", help="replace the database and the stored files with a backup's")
+    back.add_argument("key", help="the backup's file name, as `GET /api/backups` lists it")
+    common(back)
+    back.set_defaults(func=restore)
     return root
 
 

@@ -59,6 +59,7 @@ class Satchel:
         self._storage: Storage | None = None
         self._storage_key: Any = None
         self._thumbs: Thumbs | None = None
+        self.active_backup = ""  # the key of the backup this process is making or restoring
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
         self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))

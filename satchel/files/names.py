@@ -51,6 +51,11 @@ def _snakecase(name: bytes) -> bytes:
     return b"_".join(_CAMEL_HUMP.sub(b"_", w) for w in words).lower()
 
 
+def snakecase(text: str) -> str:
+    """PocketBase's inflector.Snakecase of `text` (backup names carry the app name this way)."""
+    return _snakecase(_to_bytes(text)).decode()
+
+
 def normalize_filename(original: str, sniffed_mime: str) -> str:
     """`{clean name}_{10 random}{clean extension}` from a client filename and the sniffed type."""
     name = _basename(_to_bytes(original))[-300:]
