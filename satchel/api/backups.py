@@ -54,8 +54,13 @@ async def list_backups(request: Request) -> JSONResponse:
 
 async def _create_name(request: Request) -> str:
     """The optional `name`, checked as the reference checks it (length, format, unused)."""
-    async with await read_body(request, tmp_dir=satchel(request).spool.folder()) as body:
-        name = body.values.get("name", "")
+    try:
+        async with await read_body(request, tmp_dir=satchel(request).spool.folder()) as body:
+            name = body.values.get("name", "")
+    except ApiError as exc:
+        if exc.status != 400:
+            raise
+        name = None
     if not isinstance(name, str):
         raise bad_request("An error occurred while loading the submitted data.")
     if not name:
