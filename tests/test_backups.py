@@ -223,3 +223,24 @@ def test_the_cli_backs_up_and_restores_what_the_api_sees(tmp_path: Path, db_url:
             assert missing.returncode == 1 and "nope.zip" in missing.stderr
     finally:
         app.state.satchel.db.dispose()
+
+
+def test_backups_are_kept_in_the_bucket_the_backups_s3_settings_name(client, admin, sat, moto_endpoint, tmp_path):
+    from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
+
+    record = _setup(client, admin)
+    before = _state(client, admin)
+    s3 = {"enabled": True, "bucket": make_bucket(moto_endpoint), "region": REGION, "endpoint": moto_endpoint,
+          "accessKey": ACCESS_KEY, "secret": SECRET, "forcePathStyle": True}
+    ok(client.patch("/api/settings", headers=admin, json={"backups": {"s3": s3}}))
+    assert client.post("/api/backups", headers=admin, json={"name": "in-bucket.zip"}).status_code == 204
+    assert [item["key"] for item in ok(client.get("/api/backups", headers=admin))] == ["in-bucket.zip"]
+    assert not (Path(sat.config.data_dir) / "backups" / "in-bucket.zip").exists()
+    token = ok(client.post("/api/files/token", headers=admin))["token"]
+    assert zipfile.ZipFile(io.BytesIO(client.get(f"/api/backups/in-bucket.zip?token={token}").content)).testzip() is None
+    _change_everything(client, admin, record)
+    assert client.post("/api/backups/in-bucket.zip/restore", headers=admin).status_code == 204
+    assert _state(client, admin) == before
+    assert ok(client.get("/api/settings", headers=admin))["backups"]["s3"]["enabled"] is True
+    assert client.delete("/api/backups/in-bucket.zip", headers=admin).status_code == 204
+    assert ok(client.get("/api/backups", headers=admin)) == []
