@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import rules, schema
+from ..core import file_deletes, rules, schema
 from ..core.collections import new_collection, updated_collection
 from ..errors import ApiError, bad_request, not_found
 from ..storage import keys
@@ -100,7 +100,7 @@ async def delete_collection(request: Request) -> Response:
             raise ApiError(400, "Failed to delete collection due to existing dependency.")
     await sat.db.write(schema.delete_collection, collection)
     await sat.refresh()
-    if collection.file_fields():
+    if collection.file_fields() and await file_deletes.deletes_allowed(sat):  # else the sweeper does it
         try:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
         except Exception:

@@ -14,6 +14,7 @@ from ..files.names import snakecase
 from ..storage.base import Storage, StoredObject
 from ..storage.local import LocalStorage
 from .backup_archive import restore_archive, write_archive
+from .file_deletes import clear_backup_running, mark_backup_running
 from .state import Satchel, s3_storage
 
 BUSY = "Try again later - another backup/restore operation has already been started."
@@ -74,8 +75,12 @@ async def create_backup(sat: Satchel, name: str = "") -> str:
     async with exclusive(sat, name):
         fd, temp = tempfile.mkstemp(dir=sat.spool.folder(), suffix=".zip")
         os.close(fd)
+        await sat.db.write(mark_backup_running)
         try:
             await write_archive(sat, temp)
+        finally:
+            await sat.db.write(clear_backup_running)
+        try:
             await backups_storage(sat).put_file(name, temp, ZIP)
         finally:
             os.unlink(temp)

@@ -15,7 +15,7 @@ from ..db.indexes import violated_columns
 from ..errors import ApiError, bad_request, field_error
 from ..storage import keys
 from ..storage.base import StorageError
-from . import record_files
+from . import file_deletes, record_files
 from .auth import Auth, is_superuser
 from .collection_model import Collection
 from .fields import FileField, field_type, field_type_as
@@ -247,6 +247,9 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
     removed = any(set(old) - set(record_files.names(plan.files[name])) for name, old in plan.old_files.items())
     if not removed:
         return
+    if not await file_deletes.deletes_allowed(sat):
+        log.info("a backup is running: old files of %s stay for the sweeper", plan.values["id"])
+        return
     try:
         storage = sat.storage()
     except StorageError:
@@ -259,6 +262,9 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
     if not collection.file_fields():
+        return
+    if not await file_deletes.deletes_allowed(sat):
+        log.info("a backup is running: the files of %s/%s stay for the sweeper", collection.id, record_id)
         return
     try:
         await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
