@@ -55,7 +55,7 @@ def _change_everything(client: TestClient, admin: dict[str, str], record: dict) 
     ok(client.post("/api/collections", headers=admin, json={"name": "later", "type": "base", "fields": []}))
 
 
-def test_a_backup_restores_data_and_files_as_they_were(client, admin, storage_kind, stored):
+def test_a_backup_restores_data_and_files_as_they_were(client, admin, sat, storage_kind, stored):
     record = _setup(client, admin)
     before = _state(client, admin)
     assert client.post("/api/backups", headers=admin, json={"name": "first.zip"}).status_code == 204
@@ -63,6 +63,7 @@ def test_a_backup_restores_data_and_files_as_they_were(client, admin, storage_ki
     assert [(item["key"], item["size"] > 0) for item in listed] == [("first.zip", True)]
     _change_everything(client, admin, record)
     assert _state(client, admin) != before
+    anyio.run(lambda: sat.storage().put_bytes("backups/kept.zip", b"not Satchel's", "application/zip"))
 
     assert client.post("/api/backups/first.zip/restore", headers=admin).status_code == 204
 
@@ -70,6 +71,7 @@ def test_a_backup_restores_data_and_files_as_they_were(client, admin, storage_ki
     added = [name for name in ok(client.get(f"/api/collections/docs/records/{record['id']}", headers=admin))["files"]]
     assert added == record["files"]
     assert stored(f"{record['collectionId']}/{record['id']}/{record['files'][0]}")[0] == b"first file"
+    assert stored("backups/kept.zip") == (b"not Satchel's", "application/zip")  # a stranger in a shared bucket
 
 
 def test_a_backup_is_downloaded_with_a_superuser_file_token(client, admin):

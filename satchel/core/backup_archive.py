@@ -6,7 +6,7 @@ Layout (portable between SQLite and PostgreSQL, local disk and S3):
   records/{collection id}.jsonl one row a line, columns by name
   settings.json                 the instance settings (storage settings stay the target's own)
   files.jsonl                   one stored object a line: key, contentType, metadata
-  storage/{key}                 the object's bytes (thumbs are left out: they regenerate)
+  storage/{key}                 the object's bytes (record files only: thumbs regenerate)
 
 The database part is read in one snapshot (a WAL read transaction on SQLite, REPEATABLE READ
 on PostgreSQL), so the archive is consistent while the server keeps serving. Nothing is ever
@@ -93,15 +93,17 @@ def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
         zf.writestr("settings.json", settings)
 
 
-def _is_thumb(key: str) -> bool:
-    return len(key.split("/")) == 4 and keys.owner(key) is not None
+def _is_record_file(key: str) -> bool:
+    """Only keys shaped like a record's file travel: thumbs regenerate, and other objects in
+    a shared bucket (backups among them) are not Satchel's to copy or to delete."""
+    return key.count("/") == 2 and keys.owner(key) is not None
 
 
 async def _dump_files(storage: Storage, zf: zipfile.ZipFile, tmp_dir: str) -> None:
     """Each stored object but thumbs into `storage/{key}`, its attributes into files.jsonl."""
     with tempfile.TemporaryFile(dir=tmp_dir) as listing:
         async for obj in storage.list_objects():
-            if _is_thumb(obj.key):
+            if not _is_record_file(obj.key):
                 continue
             info = await storage.stat(obj.key)
             if info is None:  # deleted since it was listed (its record is newer than the snapshot)
@@ -186,8 +188,8 @@ async def restore_archive(sat: Satchel, path: str) -> None:
                 kept.add(key)
         await sat.db.write(_restore_database, sat, zf)
     async for obj in storage.list_objects():
-        owner = keys.owner(obj.key)
-        if obj.key not in kept and not (owner and keys.file_key(*owner) in kept):
+        owner = keys.owner(obj.key)  # None: not a record's file or thumb, so left alone
+        if owner is not None and keys.file_key(*owner) not in kept:
             await storage.delete(obj.key)
     await sat.db.read(sat.load_sync)
 
