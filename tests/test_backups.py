@@ -155,7 +155,8 @@ def test_only_one_backup_or_restore_runs_at_a_time(client, admin, sat):
     assert [item["key"] for item in ok(client.get("/api/backups", headers=admin))] == ["one.zip"]
 
 
-def test_an_archive_made_on_sqlite_and_local_disk_restores_into_postgresql_and_s3(tmp_path, request):
+@pytest.mark.parametrize("direction", ["sqlite+local to postgresql+s3", "postgresql+s3 to sqlite+local"])
+def test_an_archive_moves_between_sqlite_with_local_disk_and_postgresql_with_s3(tmp_path, request, direction):
     from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _postgres_schema_url
     from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
 
@@ -170,33 +171,39 @@ def test_an_archive_made_on_sqlite_and_local_disk_restores_into_postgresql_and_s
         token = ok(client.post("/api/collections/_superusers/auth-with-password", json={"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))["token"]
         return {"Authorization": token}
 
-    def started(config: Config) -> tuple[TestClient, dict[str, str]]:
+    def started(kind: str) -> tuple[TestClient, dict[str, str]]:
         from satchel.core import superusers
 
-        app = create_app(config)
+        on_pg = kind.startswith("postgresql")
+        app = create_app(Config(data_dir=str(tmp_path / kind), db_url=pg_url if on_pg else "", thumb_workers=2))
         request.addfinalizer(app.state.satchel.db.dispose)
         client = TestClient(app).__enter__()
         request.addfinalizer(lambda: client.__exit__(None, None, None))
         anyio.run(superusers.upsert, app.state.satchel, ADMIN_EMAIL, ADMIN_PASSWORD)
-        return client, login(client)
+        admin = login(client)
+        if on_pg:
+            s3 = {"enabled": True, "bucket": make_bucket(endpoint), "region": REGION, "endpoint": endpoint,
+                  "accessKey": ACCESS_KEY, "secret": SECRET, "forcePathStyle": True}
+            ok(client.patch("/api/settings", headers=admin, json={"s3": s3}))
+        return client, admin
 
-    source, source_admin = started(Config(data_dir=str(tmp_path / "sqlite"), thumb_workers=2))
+    source_kind, target_kind = direction.split(" to ")
+    source, source_admin = started(source_kind)
     _setup(source, source_admin)
     before = _state(source, source_admin)
     ok(source.post("/api/backups", headers=source_admin, json={"name": "move.zip"}))
+    archive = (tmp_path / source_kind / "backups" / "move.zip").read_bytes()
 
-    target, target_admin = started(Config(data_dir=str(tmp_path / "pg"), db_url=pg_url, thumb_workers=2))
-    s3 = {"enabled": True, "bucket": make_bucket(endpoint), "region": REGION, "endpoint": endpoint,
-          "accessKey": ACCESS_KEY, "secret": SECRET, "forcePathStyle": True}
-    ok(target.patch("/api/settings", headers=target_admin, json={"s3": s3}))
-    archive = (tmp_path / "sqlite" / "backups" / "move.zip").read_bytes()
+    target, target_admin = started(target_kind)
+    target_s3 = ok(target.get("/api/settings", headers=target_admin))["s3"]["enabled"]
     assert target.post("/api/backups/upload", headers=target_admin, files={"file": ("move.zip", archive)}).status_code == 204
     assert target.post("/api/backups/move.zip/restore", headers=target_admin).status_code == 204
 
     target_admin = login(target)  # the superusers are the archive's now, with their token keys
     assert _state(target, target_admin) == before
-    assert ok(target.get("/api/settings", headers=target_admin))["s3"]["enabled"] is True  # storage stays the target's
-    assert not (tmp_path / "pg" / "storage").exists() or not any((tmp_path / "pg" / "storage").rglob("*.txt"))
+    assert ok(target.get("/api/settings", headers=target_admin))["s3"]["enabled"] is target_s3  # storage stays the target's
+    local_files = list((tmp_path / target_kind / "storage").rglob("*.txt"))
+    assert bool(local_files) is (not target_s3)
 
 
 def test_the_cli_backs_up_and_restores_what_the_api_sees(tmp_path: Path, db_url: str):
