@@ -110,7 +110,10 @@ def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any
     sat.init_sync()
     try:
         key = asyncio.run(job(sat))
-    except (BackupBusy, InvalidArchive, ValueError) as exc:
+    except InvalidArchive as exc:
+        print(f"Error: not a Satchel backup: {exc}", file=sys.stderr)
+        return 1
+    except (BackupBusy, ValueError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -104,7 +104,12 @@ def test_a_corrupt_or_foreign_upload_is_refused_and_changes_nothing(client, admi
     assert response.status_code == 400
     body = response.json()
     assert body["message"] == "An error occurred while validating the submitted data."
-    assert body["data"]["file"]["code"] in ("validation_invalid_mime_type", "validation_invalid_backup")
+    expected = {
+        b"n": ("validation_invalid_mime_type", "mime type must be one of: application/zip."),
+        b"P": ("validation_invalid_backup", "Not a Satchel backup: no satchel-backup.json in it."),
+    }[content[:1]]
+    assert body["data"]["file"]["code"] == expected[0]
+    assert body["data"]["file"]["message"].endswith(expected[1])
     assert ok(client.get("/api/backups", headers=admin)) == []
 
 

@@ -103,7 +103,7 @@ async def upload_backup(request: Request) -> Response:
         try:
             await anyio.to_thread.run_sync(check_archive, upload.path)
         except InvalidArchive as exc:
-            raise _invalid("file", "validation_invalid_backup", f"Not a Satchel backup ({exc}).") from None
+            raise _invalid("file", "validation_invalid_backup", f"Not a Satchel backup: {exc}.") from None
         if not backups.valid_key(upload.filename) or await backups.exists(sat, upload.filename):
             raise _invalid("file", "validation_backup_name_exists", "Backup file with the specified name already exists.")
         await backups.backups_storage(sat).put_file(upload.filename, upload.path, backups.ZIP)

@@ -47,7 +47,7 @@ DEPLOYMENT_SETTINGS = ("s3", "backups")
 
 
 class InvalidArchive(ValueError):
-    """The zip is not a Satchel backup (or is damaged); the message says why."""
+    """The zip is not a Satchel backup (or is damaged); the message says why, after "not a Satchel backup: "."""
 
 
 # writing --------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def check_archive(path: str) -> dict[str, Any]:
                 zf.getinfo(name)
             damaged = zf.testzip()
     except (zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError) as exc:
-        raise InvalidArchive(f"not a readable Satchel backup: {exc}") from None
+        raise InvalidArchive(f"unreadable zip ({exc})") from None
     if damaged is not None:
         raise InvalidArchive(f"damaged member {damaged!r}")
     return manifest
@@ -144,11 +144,11 @@ def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     try:
         manifest = orjson.loads(zf.read(MANIFEST))
     except KeyError:
-        raise InvalidArchive(f"no {MANIFEST}: not a Satchel backup") from None
+        raise InvalidArchive(f"no {MANIFEST} in it") from None
     except orjson.JSONDecodeError:
         raise InvalidArchive(f"{MANIFEST} is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InvalidArchive("not a Satchel backup")
+        raise InvalidArchive(f"{MANIFEST} names another format")
     if manifest.get("version") != VERSION:
         raise InvalidArchive(f"backup format version {manifest.get('version')!r} is not supported")
     return manifest
