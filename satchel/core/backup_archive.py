@@ -19,6 +19,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ VERSION = 1
 MANIFEST = "satchel-backup.json"
 CHUNK = 1 << 20
 ROWS_PER_INSERT = 500
+ZIP_EPOCH = 315532800  # 1980-01-01: zip dates start there
 #: settings that describe this deployment's storage, not the data: a restore keeps the target's own
 DEPLOYMENT_SETTINGS = ("s3", "backups")
 
@@ -108,7 +110,9 @@ async def _dump_files(storage: Storage, zf: zipfile.ZipFile, tmp_dir: str) -> No
             info = await storage.stat(obj.key)
             if info is None:  # deleted since it was listed (its record is newer than the snapshot)
                 continue
-            with zf.open(f"storage/{obj.key}", "w", force_zip64=True) as out:
+            member = zipfile.ZipInfo(f"storage/{obj.key}", time.gmtime(max(obj.modified, ZIP_EPOCH))[:6])
+            member.compress_type = zipfile.ZIP_STORED  # files are mostly compressed already; deflate would triple the time
+            with zf.open(member, "w", force_zip64=True) as out:
                 async for chunk in storage.iter_range(obj.key, 0, info.size):
                     await anyio.to_thread.run_sync(out.write, chunk)
             entry = {"key": obj.key, "size": info.size, "contentType": info.content_type, "metadata": info.metadata}
