@@ -182,9 +182,11 @@ def create_app(config: Config | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(sat.crons.run_forever()), loop.create_task(sat.versions.listen_forever())]
         yield
-        ticker.cancel()
+        for task in tasks:
+            task.cancel()
         sat.db.dispose()
 
     sat.init_sync()

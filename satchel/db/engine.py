@@ -83,12 +83,27 @@ class Database:
             self._inline, self._inline_pid = conn, os.getpid()
         return self._inline
 
+    def connect_kwargs(self) -> dict[str, Any]:
+        """PostgreSQL: what psycopg's connect takes to reach the engine's database, as the pool does."""
+        _, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+        kwargs.pop("context", None)  # the dialect's adapters, for its own connections only
+        return kwargs
+
+    def connect(self, isolation_level: str | None = None) -> Connection:
+        conn = self.engine.connect()
+        return conn.execution_options(isolation_level=isolation_level) if isolation_level else conn
+
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
+            return fn(conn, *args)
+
+    def snapshot_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read that sees one moment of the database in all its statements."""
+        with self.connect(None if self.is_sqlite else "REPEATABLE READ") as conn:
             return fn(conn, *args)
 
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, self.connect() as conn:
             conn.info["writer"] = True
             try:
                 with conn.begin():
@@ -99,13 +114,16 @@ class Database:
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
 
+    async def snapshot(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(self.snapshot_sync, fn, *args)
+
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
 
     def optimize_sync(self) -> None:
         """PocketBase's nightly upkeep: on SQLite, fold the WAL back and refresh the planner's
         statistics (PRAGMA optimize); on PostgreSQL, ANALYZE (autovacuum does the rest)."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             if self.is_sqlite:
                 raw = conn.connection.driver_connection  # autocommit: a checkpoint can't run inside a transaction
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -12,9 +12,6 @@ from sqlalchemy.engine import Connection
 from .engine import Database
 from .tables import collections_table, params_table
 
-SCHEMA_VERSION = "schema_version"
-
-
 def load_collections(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(sa.select(collections_table.c.definition).order_by(collections_table.c.created, collections_table.c.id))
     return [orjson.loads(row.definition) for row in rows]
@@ -32,12 +29,10 @@ def save_collection(conn: Connection, data: dict[str, Any], is_new: bool) -> Non
         conn.execute(collections_table.insert().values(id=data["id"], **values))
     else:
         conn.execute(collections_table.update().where(collections_table.c.id == data["id"]).values(**values))
-    bump_schema_version(conn)
 
 
 def delete_collection_row(conn: Connection, collection_id: str) -> None:
     conn.execute(collections_table.delete().where(collections_table.c.id == collection_id))
-    bump_schema_version(conn)
 
 
 def get_param(conn: Connection, key: str) -> str | None:
@@ -48,15 +43,6 @@ def set_param(conn: Connection, key: str, value: str) -> None:
     updated = conn.execute(params_table.update().where(params_table.c.id == key).values(value=value))
     if updated.rowcount == 0:
         conn.execute(params_table.insert().values(id=key, value=value))
-
-
-def schema_version(conn: Connection) -> int:
-    return int(get_param(conn, SCHEMA_VERSION) or 0)
-
-
-def bump_schema_version(conn: Connection) -> None:
-    """Every process compares this number with its cached copy of the schema."""
-    set_param(conn, SCHEMA_VERSION, str(schema_version(conn) + 1))
 
 
 _INLINE_SQL: dict[tuple[str, ...], str] = {}
@@ -77,14 +63,6 @@ async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, A
     key = (table.name, *table.c.keys())
     row = _inline_one(db, key, lambda: sa.select(table).where(table.c.id == sa.bindparam("id")), record_id)
     return dict(row) if row else None
-
-
-async def find_param(db: Database, key: str) -> str | None:
-    if not db.is_sqlite:
-        return await db.read(get_param, key)
-    build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))  # noqa: E731
-    row = _inline_one(db, ("_params.value",), build, key)
-    return row[0] if row else None
 
 
 def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str, Any] | None:
