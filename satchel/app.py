@@ -114,7 +114,11 @@ class SchemaRefresh:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self.sat.refresh()
+            try:
+                await self.sat.refresh()
+            except ApiError as exc:  # out here the router's error handlers don't reach (a busy pool: 503)
+                await JSONResponse(exc.body(), status_code=exc.status)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 

@@ -26,6 +26,10 @@ class Config:
     thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
     thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
     thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
+    #: PostgreSQL connections each process keeps, may add under load, and waits for (seconds)
+    db_pool_size: int = _env("SATCHEL_DB_POOL_SIZE", default=5)
+    db_pool_overflow: int = _env("SATCHEL_DB_POOL_OVERFLOW", default=0)
+    db_pool_timeout: float = _env("SATCHEL_DB_POOL_TIMEOUT", default=10.0)
 
     @property
     def database_url(self) -> str:

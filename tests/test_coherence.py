@@ -7,6 +7,7 @@ test runs two real `satchel serve` instances on one database and fires changes a
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import subprocess
 import sys
 import threading
@@ -133,3 +134,31 @@ def test_without_a_listener_the_version_is_polled(sat, config):
     feed = versions.VersionFeed(sat.db)  # never started: as while a listener is down
     bumped = sat.db.write_sync(versions.bump)
     wait_for(lambda: anyio.run(feed.latest) == bumped)
+
+
+# --- the connection budget ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("listener", [True, False], ids=["listening", "polling"])
+def test_a_request_that_gets_no_connection_in_time_is_a_503_not_a_hang(db_url, tmp_path, listener):
+    if not db_url:
+        pytest.skip("the pool settings are PostgreSQL's")
+    from starlette.testclient import TestClient
+
+    from satchel.app import create_app
+
+    config = Config(data_dir=str(tmp_path / "sb_data"), db_url=db_url, db_pool_size=1, db_pool_overflow=0, db_pool_timeout=0.2)
+    app = create_app(config)
+    sat = app.state.satchel
+    # Listening, the records query meets the busy pool; without the listener (no lifespan), the
+    # version poll before routing does.
+    with TestClient(app) if listener else contextlib.nullcontext(TestClient(app)) as client:
+        if listener:
+            wait_for(lambda: sat.versions.listening)
+        held = sat.db.engine.connect()  # the pool's only connection
+        busy = client.get("/api/collections/users/records")
+        held.close()
+        assert busy.status_code == 503
+        assert busy.json() == {"data": {}, "message": "The database is busy, please try again later.", "status": 503}
+        assert client.get("/api/collections/users/records").status_code == 200
+    sat.db.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ..config import Config
 from ..db import store, tables, versions
-from ..db.engine import Database
+from ..db.engine import Database, Pool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema
@@ -52,7 +52,7 @@ class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
         os.makedirs(config.tmp_dir, exist_ok=True)
-        self.db = Database(config.database_url)
+        self.db = Database(config.database_url, Pool(config.db_pool_size, config.db_pool_overflow, config.db_pool_timeout))
         self.versions = versions.VersionFeed(self.db)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)

@@ -11,11 +11,14 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from ..errors import ApiError
 
 T = TypeVar("T")
 
@@ -48,20 +51,40 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """A process's share of PostgreSQL's connections: `size` kept, `overflow` more under load,
+    and how long a request waits for a free one before it fails (never a hang)."""
+
+    size: int
+    overflow: int
+    timeout: float
+
+
+def make_engine(url: str, pool: Pool) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=pool.timeout,
+    )
+
+
+def _busy() -> ApiError:
+    return ApiError(503, "The database is busy, please try again later.")
 
 
 class Database:
-    """Runs plain sync SQL helpers in worker threads; writes go one at a time per process."""
+    """Runs plain sync SQL helpers in worker threads; writes go one at a time per process.
 
-    def __init__(self, url: str) -> None:
+    A request that finds no free connection within the pool's timeout is PocketBase's error
+    shape with status 503, so a client can retry.
+    """
+
+    def __init__(self, url: str, pool: Pool) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
@@ -90,7 +113,10 @@ class Database:
         return kwargs
 
     def connect(self, isolation_level: str | None = None) -> Connection:
-        conn = self.engine.connect()
+        try:
+            conn = self.engine.connect()
+        except sa.exc.TimeoutError:
+            raise _busy() from None
         return conn.execution_options(isolation_level=isolation_level) if isolation_level else conn
 
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
