@@ -30,6 +30,8 @@ class Config:
     db_pool_size: int = _env("SATCHEL_DB_POOL_SIZE", default=5)
     db_pool_overflow: int = _env("SATCHEL_DB_POOL_OVERFLOW", default=0)
     db_pool_timeout: float = _env("SATCHEL_DB_POOL_TIMEOUT", default=10.0)
+    #: PostgreSQL connections each process keeps for point reads on its event loop
+    db_loop_pool_size: int = _env("SATCHEL_DB_LOOP_POOL_SIZE", default=2)
 
     @property
     def database_url(self) -> str:

@@ -52,7 +52,7 @@ class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
         os.makedirs(config.tmp_dir, exist_ok=True)
-        self.db = Database(config.database_url, Pool(config.db_pool_size, config.db_pool_overflow, config.db_pool_timeout))
+        self.db = Database(config.database_url, Pool(config.db_pool_size, config.db_pool_overflow, config.db_pool_timeout, config.db_loop_pool_size))
         self.versions = versions.VersionFeed(self.db)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)

@@ -18,7 +18,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import ApiError
+from .loop_reads import LoopReads, busy
 
 T = TypeVar("T")
 
@@ -59,6 +59,7 @@ class Pool:
     size: int
     overflow: int
     timeout: float
+    loop_size: int  #: async connections for point reads on the event loop (loop_reads.py)
 
 
 def make_engine(url: str, pool: Pool) -> Engine:
@@ -71,21 +72,19 @@ def make_engine(url: str, pool: Pool) -> Engine:
     )
 
 
-def _busy() -> ApiError:
-    return ApiError(503, "The database is busy, please try again later.")
-
-
 class Database:
     """Runs plain sync SQL helpers in worker threads; writes go one at a time per process.
 
     A request that finds no free connection within the pool's timeout is PocketBase's error
-    shape with status 503, so a client can retry.
+    shape with status 503, so a client can retry. On PostgreSQL, `loop_reads` answers point
+    reads without leaving the event loop.
     """
 
     def __init__(self, url: str, pool: Pool) -> None:
         self.url = url
         self.engine = make_engine(url, pool)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.loop_reads = LoopReads(self.connect_kwargs, pool.loop_size, pool.timeout)
         self._write_lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
         self._inline_pid = 0
@@ -116,7 +115,7 @@ class Database:
         try:
             conn = self.engine.connect()
         except sa.exc.TimeoutError:
-            raise _busy() from None
+            raise busy() from None
         return conn.execution_options(isolation_level=isolation_level) if isolation_level else conn
 
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
@@ -159,6 +158,7 @@ class Database:
                 conn.commit()
 
     def dispose(self) -> None:
+        self.loop_reads.drop()
         if self._inline is not None:
             self._inline.close()
             self._inline = None

@@ -45,23 +45,25 @@ def set_param(conn: Connection, key: str, value: str) -> None:
         conn.execute(params_table.insert().values(id=key, value=value))
 
 
-_INLINE_SQL: dict[tuple[str, ...], str] = {}
+_POINT_SQL: dict[tuple[str, ...], str] = {}
 
 
-def _inline_one(db: Database, key: tuple[str, ...], build: Callable[[], sa.Select], value: str) -> Any:
-    """First row of a one-parameter query on the inline SQLite connection, its SQL compiled once."""
-    sql = _INLINE_SQL.get(key)
+def _point_sql(db: Database, key: tuple[str, ...], build: Callable[[], sa.Select]) -> str:
+    """A one-parameter (`id`) query's SQL for this database, compiled once."""
+    key = (db.engine.dialect.name, *key)
+    sql = _POINT_SQL.get(key)
     if sql is None:
-        sql = _INLINE_SQL[key] = str(build().compile(dialect=db.engine.dialect))
-    return db.inline_sqlite().execute(sql, (value,)).fetchone()
+        sql = _POINT_SQL[key] = str(build().compile(dialect=db.engine.dialect))
+    return sql
 
 
 async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, Any] | None:
-    """One record by id: inline on SQLite (the hot path of every download), pooled elsewhere."""
+    """One record by id, on the event loop (the hot path of every download): the inline
+    connection on SQLite, the loop's own connections on PostgreSQL."""
+    sql = _point_sql(db, (table.name, *table.c.keys()), lambda: sa.select(table).where(table.c.id == sa.bindparam("id")))
     if not db.is_sqlite:
-        return await db.read(select_record, table, record_id)
-    key = (table.name, *table.c.keys())
-    row = _inline_one(db, key, lambda: sa.select(table).where(table.c.id == sa.bindparam("id")), record_id)
+        return await db.loop_reads.one(sql, {"id": record_id})
+    row = db.inline_sqlite().execute(sql, (record_id,)).fetchone()
     return dict(row) if row else None
 
 
