@@ -55,7 +55,9 @@ class LoopReads:
 
     async def _acquire(self) -> Any:
         self._bind()
-        if self._idle.empty() and self._open < self.size:
+        if not self._idle.empty():
+            return self._idle.get_nowait()  # the common case, without wait_for's task
+        if self._open < self.size:
             self._open += 1
             try:
                 return await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT)
