@@ -2,12 +2,15 @@
 
 After each round of concurrent collection creates, collection updates and settings PATCHes,
 both instances must agree with the database and with each other, every stored definition must
-match its table, and the version must have moved once per change.
+match its table, and the version must have moved once per change. And a busy process keeps to
+its PostgreSQL connection budget.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +119,43 @@ def _assert_tables_match(engine: sa.Engine, stored: dict[str, list[str]]) -> Non
     inspector = sa.inspect(engine)
     for name, fields in stored.items():
         assert sorted(c["name"] for c in inspector.get_columns(name)) == sorted(fields), name
+
+
+def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, db_url: str, satchel_server):
+    if not db_url:
+        pytest.skip("the connection budget is PostgreSQL's")
+    name = "budget_" + tmp_path.name[-12:].replace("-", "_")
+    url = f"{db_url}&application_name={name}"  # the listener renames its own connection: counted apart
+    flags = ["--dir", str(tmp_path / "a"), "--db-url", url]
+    subprocess.run([SATCHEL, "superuser", "upsert", ROOT["identity"], ROOT["password"], *flags], check=True, capture_output=True)
+    env = {**os.environ, "SATCHEL_DB_POOL_SIZE": "3", "SATCHEL_DB_POOL_OVERFLOW": "1", "SATCHEL_DB_LOOP_POOL_SIZE": "2"}
+    server = satchel_server("--workers", "1", *flags, env=env)
+    auth = {"Authorization": ok(httpx.post(f"{server}/api/collections/_superusers/auth-with-password", json=ROOT, timeout=30))["token"]}
+    ok(httpx.post(f"{server}/api/collections", headers=auth, timeout=30, json={
+        "name": "docs", "listRule": "", "viewRule": "", "fields": [{"name": "f", "type": "file", "maxSelect": 1}],
+    }))
+    record = ok(httpx.post(f"{server}/api/collections/docs/records", headers=auth, files={"f": ("a.txt", b"x" * 1024, "text/plain")}, timeout=30))
+    paths = ["/api/collections/docs/records", f"/api/files/docs/{record['id']}/{record['f']}"]
+    engine = sa.create_engine("postgresql+psycopg://" + db_url.split("://", 1)[1])
+    peak, done = [0], threading.Event()
+
+    def watch() -> None:
+        # Autocommit: within one transaction pg_stat_activity shows the snapshot of its first read.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not done.is_set():
+                count = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"), {"n": name}).scalar()
+                peak[0] = max(peak[0], count)
+
+    def load(i: int) -> list[int]:
+        with httpx.Client(timeout=60) as client:
+            return [client.get(server + paths[(i + j) % 2]).status_code for j in range(40)]
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    statuses = [s for batch in at_once([lambda i=i: load(i) for i in range(40)]) for s in batch]
+    done.set()
+    watcher.join()
+    engine.dispose()
+    assert statuses == [200] * len(statuses)
+    print(f"peak connections under {len(statuses)} requests from 40 clients: {peak[0]} (budget 3 + 1 + 2, plus the listener)")
+    assert 0 < peak[0] <= 3 + 1 + 2
