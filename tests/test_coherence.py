@@ -6,49 +6,19 @@ test runs two real `satchel serve` instances on one database and fires changes a
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import sys
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 import sqlalchemy as sa
+from checks import at_once, wait_for
 
 from satchel.config import Config
 from satchel.core import schema_changes
 from satchel.core.state import Satchel
 from satchel.db import versions
 
-SATCHEL = str(Path(sys.executable).parent / "satchel")
 ROOT = {"identity": "root@example.com", "password": "root-password-1"}
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 20) -> Any:
-    """The first truthy value of `condition()`, polled until the deadline; fails after it."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            assert value, f"not true within {seconds} s"
-            return value
-        time.sleep(0.02)
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run every call on its own thread, all released together."""
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        start.wait()
-        return call()
-
-    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _other_instance(config: Config) -> Satchel:

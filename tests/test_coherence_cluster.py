@@ -19,11 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from checks import ok
-from test_coherence import ROOT, SATCHEL, at_once, wait_for
+from checks import at_once, ok, wait_for
+from processes import SATCHEL
 
 ROUNDS = 3
 CREATES = 12  # per round, half through each instance
+
+ROOT = {"identity": "root@example.com", "password": "root-password-1"}
 
 
 @pytest.fixture
