@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from ..core import rules, schema
 from ..core.collections import new_collection, updated_collection
+from ..core.record_delete import references
 from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from ..errors import ApiError, bad_request, not_found
+from ..errors import bad_request, not_found
 from .listing import paginate
 
 from .picker import pick_response, picked_json
@@ -92,13 +93,11 @@ async def delete_collection(request: Request) -> Response:
     await require_superuser(request)
     sat = satchel(request)
     collection = _find(request)
-    if collection.data.get("system"):
-        raise bad_request("Failed to delete collection due to existing dependency.")
-    for other in sat.schema.all():
-        if other.id != collection.id and any(
-            f["type"] == "relation" and f.get("collectionId") == collection.id for f in other.fields
-        ):
-            raise ApiError(400, "Failed to delete collection due to existing dependency.")
+    # A relation elsewhere would point into a dropped table: refused, as PocketBase does.
+    referencing = sorted({c.name for c, _ in references(sat.schema, collection) if c.id != collection.id})
+    if collection.data.get("system") or referencing:
+        reason = f" probably due to existing reference in {', '.join(referencing)}" if referencing else ""
+        raise bad_request(f"Failed to delete collection{reason}.")
     await sat.db.write(schema.delete_collection, collection)
     await sat.refresh()
     if collection.file_fields():

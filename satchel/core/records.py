@@ -13,7 +13,6 @@ from sqlalchemy.engine import Connection
 from ..errors import ApiError, bad_request, field_error
 from ..db import store
 from ..db.indexes import violated_columns
-from ..storage import keys
 from ..storage.base import StorageError
 from . import record_files
 from .auth import Auth, is_superuser
@@ -253,16 +252,6 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
         return
     for name, old in plan.old_files.items():
         await record_files.delete_removed(storage, collection, plan.values["id"], old, record_files.names(plan.files[name]))
-
-
-async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
-    await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
-    if not collection.file_fields():
-        return
-    try:
-        await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
-    except Exception:  # noqa: BLE001 - the row is gone; leftover files are orphans, not lost data
-        log.warning("could not delete the files of %s/%s", collection.id, record_id, exc_info=True)
 
 
 async def find(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .engine import Database
@@ -112,3 +113,19 @@ def update_record(conn: Connection, table: sa.Table, record_id: str, values: dic
 
 def delete_record(conn: Connection, table: sa.Table, record_id: str) -> None:
     conn.execute(table.delete().where(table.c.id == record_id))
+
+
+def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[bool]:
+    """`value` is an item of the JSON array text in `column` (a multiple select/relation/file)."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.coalesce(sa.cast(column, pg.JSONB()).op("?")(value), sa.false())
+    array = sa.case((sa.func.json_valid(column), column), else_="[]")
+    items = sa.func.json_each(array).table_valued("value").alias("__je__")
+    return sa.exists(sa.select(1).select_from(items).where(items.c.value == value))
+
+
+def select_referencing(conn: Connection, table: sa.Table, column: str, record_id: str, multiple: bool, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` rows whose relation `column` holds `record_id`."""
+    col = table.c[column]
+    condition = _holds(conn, col, record_id) if multiple else col == record_id
+    return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(limit)).mappings()]
