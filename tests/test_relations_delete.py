@@ -293,3 +293,130 @@ def test_a_superuser_still_required_by_a_record_is_not_deleted(client, admin, sa
     with pytest.raises(ValueError, match="required relation reference"):
         asyncio.run(superusers.delete(sat, me["email"]))
     assert client.get(f"/api/collections/_superusers/records/{me['id']}", headers=admin).status_code == 200
+
+
+# --- a delete racing a save that points at the deleted record -----------------------------------
+
+def _targets_and_refs(client, admin, sat) -> tuple[Any, Any, str]:
+    targets = ok(client.post("/api/collections", headers=admin, json={"name": "targets", "type": "base"}))
+    ok(client.post("/api/collections", headers=admin, json={"name": "refs", "type": "base", "fields": [
+        {"name": "rel", "type": "relation", "collectionId": targets["id"]}]}))
+    target = ok(client.post("/api/collections/targets/records", headers=admin, json={}))["id"]
+    return sat.find_collection("targets"), sat.find_collection("refs"), target
+
+
+def test_a_target_deleted_after_validation_fails_the_save(client, admin, sat, monkeypatch) -> None:
+    from satchel.core import record_delete, records
+
+    targets, _, target = _targets_and_refs(client, admin, sat)
+    validate = records._validate
+
+    def validate_then_lose_the_target(conn, sat_, collection, plan, is_new):
+        errors = validate(conn, sat_, collection, plan, is_new)
+        sat_.db.write_sync(record_delete.delete_cascading, sat_.schema, targets, target)
+        return errors
+
+    monkeypatch.setattr(records, "_validate", validate_then_lose_the_target)
+    r = client.post("/api/collections/refs/records", headers=admin, json={"rel": target})
+    assert (r.status_code, r.json()["data"]) == (400, {"rel": {"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}})
+    assert ok(client.get("/api/collections/refs/records", headers=admin))["totalItems"] == 0
+
+
+def _in_thread(fn, *args):
+    """Run fn in a thread; returns a join() that gives its result or raises its error."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the joining test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def join() -> Any:
+        thread.join(60)
+        assert not thread.is_alive()
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    return join
+
+
+class Held:
+    """store.<name> made to pause, inside its transaction, until released; knows the holder's backend."""
+
+    def __init__(self, monkeypatch, name: str) -> None:
+        import threading
+
+        from satchel.db import store
+
+        self.entered, self.release, self.backend = threading.Event(), threading.Event(), 0
+        original = getattr(store, name)
+
+        def held(conn, *args, **kw):
+            result = original(conn, *args, **kw)
+            self.backend = conn.connection.driver_connection.info.backend_pid
+            self.entered.set()
+            assert self.release.wait(60)
+            return result
+
+        monkeypatch.setattr(store, name, held)
+
+    def wait_until_blocking(self, sat) -> None:
+        """Until another backend waits on a lock this holder has (the racing delete or save)."""
+        import time
+
+        deadline = time.monotonic() + 30
+        query = "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+        while sat.db.read_sync(lambda conn: conn.exec_driver_sql(query, (self.backend,)).scalar()) == 0:
+            if time.monotonic() > deadline:
+                self.release.set()  # let the holder finish, so the failure doesn't hang the run
+                raise AssertionError("nothing ever waited on the holder's locks")
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def other_instance(sat, db_url):
+    """A second connection pool on the same PostgreSQL database: another Satchel instance's."""
+    from satchel.db.engine import Database
+
+    if not db_url:
+        pytest.skip("on SQLite the writes of every process queue one at a time")
+    other = Database(sat.db.url)
+    yield other
+    other.dispose()
+
+
+def test_a_delete_waits_for_a_save_in_flight_and_then_settles_it(client, admin, sat, monkeypatch, other_instance) -> None:
+    from satchel.core import record_delete, records
+
+    targets, refs, target = _targets_and_refs(client, admin, sat)
+    held = Held(monkeypatch, "insert_record")
+    save = _in_thread(sat.db.write_sync, records._commit, sat, refs, {"id": rid("z", 1), "rel": target}, True)
+    assert held.entered.wait(30)
+    delete = _in_thread(other_instance.write_sync, record_delete.delete_cascading, sat.schema, targets, target)
+    held.wait_until_blocking(sat)
+    held.release.set()
+    assert save() == {}
+    assert [(c.name, i) for c, i in delete()] == [("targets", target)]
+    assert ok(client.get(f"/api/collections/refs/records/{rid('z', 1)}", headers=admin))["rel"] == ""
+
+
+def test_a_save_waits_for_a_delete_in_flight_and_then_fails(client, admin, sat, monkeypatch, other_instance) -> None:
+    from satchel.core import record_delete, records
+
+    targets, refs, target = _targets_and_refs(client, admin, sat)
+    held = Held(monkeypatch, "delete_record")
+    delete = _in_thread(other_instance.write_sync, record_delete.delete_cascading, sat.schema, targets, target)
+    assert held.entered.wait(30)
+    save = _in_thread(sat.db.write_sync, records._commit, sat, refs, {"id": rid("z", 1), "rel": target}, True)
+    held.wait_until_blocking(sat)
+    held.release.set()
+    assert delete()
+    assert save() == {"rel": {"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}}
+    assert client.get(f"/api/collections/refs/records/{rid('z', 1)}", headers=admin).status_code == 404

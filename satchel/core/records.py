@@ -20,6 +20,7 @@ from .collection_model import Collection
 from .fields import field_type
 from .fields.date import now
 from .fields.password import check_password, hash_password
+from .fields.relation import missing_records_error
 from .fields.text import generate
 from .record_data import apply_body
 from .state import Satchel
@@ -222,13 +223,8 @@ async def save(
         except (StorageError, OSError, ValueError) as exc:  # ValueError: metadata a storage refuses
             log.warning("file upload failed: %s", exc)
             raise bad_request(failed) from exc
-    table = sat.schema.table(collection)
-    row = _to_row(collection, plan.values)
     try:
-        if is_new:
-            await sat.db.write(store.insert_record, table, row)
-        else:
-            await sat.db.write(store.update_record, table, plan.values["id"], row)
+        errors = await sat.db.write(_commit, sat, collection, plan.values, is_new)
     except sa.exc.SQLAlchemyError as exc:
         if storage is not None:
             await record_files.delete_keys(storage, written)
@@ -237,8 +233,36 @@ async def save(
             raise ApiError(400, failed, {c: field_error("validation_not_unique", "Value must be unique.") for c in columns}) from exc
         log.warning("record write failed: %s", exc)
         raise bad_request(failed) from exc
+    if errors:
+        if storage is not None:
+            await record_files.delete_keys(storage, written)
+        raise ApiError(400, failed, errors)
     await _after_commit(sat, collection, plan)
     return plan.values
+
+
+def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict[str, Any], is_new: bool) -> dict[str, Any]:
+    """Write the row unless a relation target has gone since validation; returns those errors.
+
+    Validation read the targets outside this transaction, and a record pointing at a deleted
+    one would pass to whoever next takes its id. Share-locked here, a target's concurrent
+    delete either waits for this row and then settles it, or is already committed and the
+    save fails as validation would have."""
+    errors = {}
+    for field in collection.fields:
+        ids = field_type(field).as_list(values.get(field["name"])) if field["type"] == "relation" else []
+        target = sat.schema.by_id.get(field.get("collectionId", ""))
+        if ids and (target is None or store.count_locked_ids(conn, sat.schema.table(target), ids) != len(set(ids))):
+            errors[field["name"]] = missing_records_error()
+    if errors:
+        return errors
+    table = sat.schema.table(collection)
+    row = _to_row(collection, values)
+    if is_new:
+        store.insert_record(conn, table, row)
+    else:
+        store.update_record(conn, table, values["id"], row)
+    return errors
 
 
 async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> None:

@@ -103,6 +103,13 @@ def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 
 
+def count_locked_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
+    """How many of `ids` exist, each row share-locked until the transaction ends (PostgreSQL;
+    SQLite's write transactions already run one at a time), so none can be deleted meanwhile."""
+    query = sa.select(table.c.id).where(table.c.id.in_(ids)).with_for_update(read=True)
+    return len(conn.execute(query).all())
+
+
 def insert_record(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
     conn.execute(table.insert().values(**values))
 
@@ -125,7 +132,8 @@ def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[
 
 
 def select_referencing(conn: Connection, table: sa.Table, column: str, record_id: str, multiple: bool, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` rows whose relation `column` holds `record_id`."""
+    """Up to `limit` rows whose relation `column` holds `record_id`, locked for the update that follows."""
     col = table.c[column]
     condition = _holds(conn, col, record_id) if multiple else col == record_id
-    return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(limit)).mappings()]
+    query = sa.select(table).where(condition).limit(limit).with_for_update()  # no concurrent edit lost
+    return [dict(row) for row in conn.execute(query).mappings()]
