@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db import store
@@ -104,7 +105,11 @@ def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> 
 
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
-    deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id)
+    try:
+        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id)
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
+        log.warning("record delete failed: %s", exc)
+        raise bad_request(REQUIRED_REFERENCE) from exc
     for owner, gone_id in deleted:
         if not owner.file_fields():
             continue

@@ -251,8 +251,10 @@ def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict
     errors = {}
     for field in collection.fields:
         ids = field_type(field).as_list(values.get(field["name"])) if field["type"] == "relation" else []
-        target = sat.schema.by_id.get(field.get("collectionId", ""))
-        if ids and (target is None or store.count_locked_ids(conn, sat.schema.table(target), ids) != len(set(ids))):
+        if not ids:
+            continue
+        target = sat.schema.by_id.get(field["collectionId"])
+        if target is None or store.count_locked_ids(conn, sat.schema.table(target), ids) != len(set(ids)):
             errors[field["name"]] = missing_records_error()
     if errors:
         return errors
