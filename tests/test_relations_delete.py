@@ -133,6 +133,18 @@ def cycles(s: Script) -> None:
     s.step("a self-relation doesn't hold its collection", "DELETE", "/api/collections/node", headers=s.admin)
 
 
+def rewritten_mid_walk(s: Script, tag: str, order: list[int]) -> None:
+    """Records a cascade of the same delete changes before the walk reaches them (in both scan orders)."""
+    kin = s.collection(f"kin_{tag}", [])
+    fields = [s.relation("parents", kin, maxSelect=5, cascadeDelete=True), s.relation("other", kin, maxSelect=5)]
+    ok(s.call("PATCH", f"/api/collections/kin_{tag}", headers=s.admin, json={"fields": [*kin["fields"], *fields]}))
+    x, a, b, c, y = (rid(f"k{tag}", n) for n in order)
+    for values in ({"id": x}, {"id": y}, {"id": a, "parents": [x]}, {"id": b, "parents": [x, a]}, {"id": c, "parents": [x, y], "other": [a]}):
+        s.record(f"kin_{tag}", **values)
+    s.delete(f"{tag}: delete x; a cascades, b loses both parents, c keeps y and loses a", f"kin_{tag}", x)
+    s.step(f"{tag}: what is left", "GET", f"/api/collections/kin_{tag}/records", headers=s.admin, params={"sort": "id"})
+
+
 def many_at_once(s: Script) -> None:
     hub = s.collection("hub", [])
     s.collection("spoke", [s.relation("hub", hub), s.relation("hubs", hub, maxSelect=3)])
@@ -181,6 +193,8 @@ def scenario(call: Call, admin: dict[str, str]) -> Steps:
     plain_relations(s)
     cascades(s)
     cycles(s)
+    rewritten_mid_walk(s, "up", [1, 2, 3, 4, 5])
+    rewritten_mid_walk(s, "down", [1, 4, 3, 2, 5])
     many_at_once(s)
     takeover(s, {}, "plain")
     takeover(s, {"required": True}, "required")
@@ -221,6 +235,7 @@ def test_the_reference_scenario_checks_what_it_means_to(reference_steps) -> None
     assert by_name["delete a4 (required single)"][0] == 400
     assert [by_name[f"after p1: {rid(*x)}"][0] for x in (("q", 1), ("q", 3), ("r", 1), ("r", 2))] == [404, 404, 404, 200]
     assert by_name["the ring is gone"][1]["totalItems"] == 1
+    assert [len(by_name[f"{tag}: what is left"][1]["items"]) for tag in ("up", "down")] == [2, 2]
     assert [by_name[f"spokes with {which}"][1]["totalItems"] for which in ("a hub", "one of hubs", "no hubs")] == [0, 100, 100]
     assert by_name["plain: the owner sees the record"][0] == 200
     assert [by_name[f"plain: the newcomer {verb}"][0] for verb in ("views", "downloads", "updates")] == [404, 404, 404]
