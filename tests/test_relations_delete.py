@@ -268,14 +268,19 @@ def test_a_refused_delete_keeps_every_file(client, admin, sat, stored) -> None:
     assert stored(f"{parents['id']}/{parent['id']}/{parent['doc']}") == (b"parent", "text/plain; charset=utf-8")
 
 
-def test_references_past_one_batch_are_all_settled(client, admin, monkeypatch) -> None:
+@pytest.mark.parametrize("referenced", [False, True], ids=["settled-at-once", "settled-in-turn"])
+def test_references_past_one_batch_are_all_settled(client, admin, monkeypatch, referenced) -> None:
+    """Spokes nothing points at settle a batch at once; pointed at (by themselves), one by one."""
     from satchel.core import record_delete
 
     monkeypatch.setattr(record_delete, "BATCH", 7)
     hub = ok(client.post("/api/collections", headers=admin, json={"name": "hub", "type": "base"}))
-    ok(client.post("/api/collections", headers=admin, json={"name": "spoke", "type": "base", "fields": [
+    spoke = ok(client.post("/api/collections", headers=admin, json={"name": "spoke", "type": "base", "fields": [
         {"name": "hubs", "type": "relation", "collectionId": hub["id"], "maxSelect": 2},
         {"name": "kin", "type": "relation", "collectionId": hub["id"], "cascadeDelete": True}]}))
+    if referenced:
+        peer = {"name": "peer", "type": "relation", "collectionId": spoke["id"]}
+        ok(client.patch("/api/collections/spoke", headers=admin, json={"fields": [*spoke["fields"], peer]}))
     h1 = ok(client.post("/api/collections/hub/records", headers=admin, json={}))["id"]
     h2 = ok(client.post("/api/collections/hub/records", headers=admin, json={}))["id"]
     for n in range(30):
@@ -426,7 +431,7 @@ def test_a_save_waits_for_a_delete_in_flight_and_then_fails(client, admin, sat, 
     from satchel.core import record_delete, records
 
     targets, refs, target = _targets_and_refs(client, admin, sat)
-    held = Held(monkeypatch, "delete_record")
+    held = Held(monkeypatch, "delete_records")
     delete = _in_thread(other_instance.write_sync, record_delete.delete_cascading, sat.schema, targets, target)
     assert held.entered.wait(30)
     save = _in_thread(sat.db.write_sync, records._commit, sat, refs, {"id": rid("z", 1), "rel": target}, True)

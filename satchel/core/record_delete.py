@@ -43,50 +43,97 @@ def references(schema: Schema, target: Collection) -> list[tuple[Collection, dic
     ]
 
 
+class _Walk:
+    """One delete's state: its connection, the records gone so far, and a count of rows written
+    (a cascade that wrote more than its own row may have changed rows read before it)."""
+
+    def __init__(self, conn: Connection, schema: Schema) -> None:
+        self.conn, self.schema = conn, schema
+        self.deleted: list[Deleted] = []
+        self.writes = 0
+        self._references: dict[str, list[tuple[Collection, dict[str, Any]]]] = {}
+
+    def references(self, collection: Collection) -> list[tuple[Collection, dict[str, Any]]]:
+        if collection.id not in self._references:
+            self._references[collection.id] = references(self.schema, collection)
+        return self._references[collection.id]
+
+    def delete(self, collection: Collection, ids: list[str]) -> None:
+        store.delete_records(self.conn, self.schema.table(collection), ids)
+        self.deleted += [(collection, i) for i in ids]
+        self.writes += len(ids)
+
+    def unlink(self, collection: Collection, field: dict[str, Any], kept: list[tuple[str, list[str]]]) -> None:
+        changes = [(i, _unlinked(collection, field, ids)) for i, ids in kept]
+        store.update_records(self.conn, self.schema.table(collection), changes)
+        self.writes += len(changes)
+
+
 def delete_cascading(conn: Connection, schema: Schema, collection: Collection, record_id: str) -> list[Deleted]:
     """Delete a record and settle its references; returns every record deleted.
 
     The walk is PocketBase's recursion (a referencing record is deleted, with everything
     that follows from it, before the next one is looked at), run on an explicit stack so
     that a long chain can't exhaust Python's."""
-    deleted: list[Deleted] = []
-    stack = [_delete_one(conn, schema, collection, record_id, deleted)]
+    walk = _Walk(conn, schema)
+    stack = [_delete_one(walk, collection, record_id)]
     while stack:
         child = next(stack[-1], None)
         if child is None:
             stack.pop()
         else:
-            stack.append(_delete_one(conn, schema, *child, deleted))
-    return deleted
+            stack.append(_delete_one(walk, *child))
+    return walk.deleted
 
 
-def _delete_one(conn: Connection, schema: Schema, collection: Collection, record_id: str, deleted: list[Deleted]) -> Iterator[Deleted]:
+def _delete_one(walk: _Walk, collection: Collection, record_id: str) -> Iterator[Deleted]:
     """Delete one row, then settle each reference to it; yields each referencing record to delete in turn.
 
     The row goes first, so a cycle of cascades finds nothing left to come back to."""
-    store.delete_record(conn, schema.table(collection), record_id)
-    deleted.append((collection, record_id))
-    for ref_collection, field in references(schema, collection):
-        table = schema.table(ref_collection)
+    walk.delete(collection, [record_id])
+    for ref_collection, field in walk.references(collection):
+        table = walk.schema.table(ref_collection)
         multiple = field_type(field).is_multiple(field)
+        # Deleting a record nothing points at touches no other row: such a batch settles at once.
+        at_once = not walk.references(ref_collection)
         while True:
-            rows = store.select_referencing(conn, table, field["name"], record_id, multiple, BATCH)
-            stale = False
-            for row in rows:
-                if stale:  # a cascade since the batch was read may have changed or deleted this row
-                    row = store.select_record(conn, table, row["id"])
-                    if row is None:
-                        continue
-                ids = [i for i in field_type(field).as_list(row[field["name"]]) if i != record_id]
-                if field.get("cascadeDelete") and not ids:
-                    yield ref_collection, row["id"]
-                    stale = True
-                elif field.get("required") and not ids:
-                    raise bad_request(REQUIRED_REFERENCE)
-                else:
-                    store.update_record(conn, table, row["id"], _unlinked(ref_collection, field, ids))
+            rows = store.select_referencing(walk.conn, table, field["name"], record_id, multiple, BATCH)
+            if at_once:
+                outcomes = [(row["id"], _kept(field, row, record_id)) for row in rows]
+                walk.delete(ref_collection, [i for i, kept in outcomes if kept is None])
+                walk.unlink(ref_collection, field, [(i, kept) for i, kept in outcomes if kept is not None])
+            else:
+                yield from _settle_in_turn(walk, ref_collection, field, record_id, rows)
             if len(rows) < BATCH:
                 break
+
+
+def _settle_in_turn(walk: _Walk, collection: Collection, field: dict[str, Any], record_id: str, rows: list[dict[str, Any]]) -> Iterator[Deleted]:
+    stale = False
+    for row in rows:
+        if stale:  # a cascade since the batch was read may have changed or deleted this row
+            row = store.select_record(walk.conn, walk.schema.table(collection), row["id"])
+            if row is None:
+                continue
+        kept = _kept(field, row, record_id)
+        if kept is None:
+            before = walk.writes
+            yield collection, row["id"]
+            stale = stale or walk.writes != before + 1
+        else:
+            walk.unlink(collection, field, [(row["id"], kept)])
+
+
+def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[str] | None:
+    """The ids the row's relation keeps, or None when the row is to be deleted too.
+
+    A required relation that would be left empty refuses the whole delete."""
+    ids = [i for i in field_type(field).as_list(row[field["name"]]) if i != record_id]
+    if ids or not (field.get("cascadeDelete") or field.get("required")):
+        return ids
+    if field.get("cascadeDelete"):
+        return None
+    raise bad_request(REQUIRED_REFERENCE)
 
 
 def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:

@@ -118,8 +118,15 @@ def update_record(conn: Connection, table: sa.Table, record_id: str, values: dic
     conn.execute(table.update().where(table.c.id == record_id).values(**values))
 
 
-def delete_record(conn: Connection, table: sa.Table, record_id: str) -> None:
-    conn.execute(table.delete().where(table.c.id == record_id))
+def delete_records(conn: Connection, table: sa.Table, ids: list[str]) -> None:
+    if ids:
+        conn.execute(table.delete().where(table.c.id.in_(ids)))
+
+
+def update_records(conn: Connection, table: sa.Table, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Each row by id gets its own values (the same columns for all), in one executemany."""
+    if changes:
+        conn.execute(table.update().where(table.c.id == sa.bindparam("b_id")), [{"b_id": i, **values} for i, values in changes])
 
 
 def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[bool]:
