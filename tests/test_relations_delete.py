@@ -188,6 +188,20 @@ def takeover(s: Script, owner: dict[str, Any], tag: str) -> None:
     s.view(f"{tag}: what the superuser sees", f"files_{tag}", made["id"])
 
 
+def shared_auth_ids(s: Script) -> None:
+    """An id held in one auth collection can't be taken in another: rules see only @request.auth.id."""
+    ok(s.call("POST", "/api/collections", headers=s.admin, json={"name": "members", "type": "auth", "createRule": "", "updateRule": ""}))
+    password = {"password": "pass12345", "passwordConfirm": "pass12345"}
+    user = ok(s.call("POST", "/api/collections/users/records", json={"email": "held@x.io", **password}))["id"]
+    me = ok(s.call("GET", "/api/collections/_superusers/records", headers=s.admin))["items"][0]["id"]
+    s.step("a member takes a user's id", "POST", "/api/collections/members/records", json={"id": user, "email": "m1@x.io", **password})
+    s.step("a member takes the superuser's id", "POST", "/api/collections/members/records", json={"id": me, "email": "m2@x.io", **password})
+    s.step("a member with a bad email and a user's id", "POST", "/api/collections/members/records", json={"id": user, "email": "nope", **password})
+    s.step("a member with a fresh id", "POST", "/api/collections/members/records", json={"id": rid("m", 1), "email": "m3@x.io", **password})
+    s.step("the member updates itself", "PATCH", f"/api/collections/members/records/{rid('m', 1)}", json={"emailVisibility": True})
+    s.step("a user takes the member's id", "POST", "/api/collections/users/records", json={"id": rid("m", 1), "email": "u9@x.io", **password})
+
+
 def scenario(call: Call, admin: dict[str, str]) -> Steps:
     s = Script(call, admin)
     plain_relations(s)
@@ -199,6 +213,7 @@ def scenario(call: Call, admin: dict[str, str]) -> Steps:
     takeover(s, {}, "plain")
     takeover(s, {"required": True}, "required")
     takeover(s, {"cascadeDelete": True}, "cascade")
+    shared_auth_ids(s)
     return s.out
 
 
@@ -241,6 +256,7 @@ def test_the_reference_scenario_checks_what_it_means_to(reference_steps) -> None
     assert [by_name[f"plain: the newcomer {verb}"][0] for verb in ("views", "downloads", "updates")] == [404, 404, 404]
     assert by_name["required: the user deletes their account"][0] == 400
     assert by_name["cascade: what the superuser sees"][0] == 404
+    assert [by_name[f"a {who}"][0] for who in ("member takes a user's id", "member with a fresh id", "user takes the member's id")] == [400, 200, 400]
 
 
 def test_files_of_cascaded_records_leave_storage(client, admin, sat, stored) -> None:

@@ -258,6 +258,9 @@ def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict
             errors[field["name"]] = missing_records_error()
     if errors:
         return errors
+    if collection.is_auth and _auth_id_taken(conn, sat, collection, values["id"]):
+        # Rules compare @request.auth.id alone: the same id in two auth collections would pass for both.
+        return {"id": field_error("validation_invalid_auth_id", "Invalid or duplicated auth record id.")}
     table = sat.schema.table(collection)
     row = _to_row(collection, values)
     if is_new:
@@ -265,6 +268,12 @@ def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict
     else:
         store.update_record(conn, table, values["id"], row)
     return errors
+
+
+def _auth_id_taken(conn: Connection, sat: Satchel, collection: Collection, record_id: str) -> bool:
+    """Whether another auth collection holds a record with this id (PocketBase's loose cross-check)."""
+    others = [c for c in sat.schema.all() if c.is_auth and c.id != collection.id]
+    return any(store.count_ids(conn, sat.schema.table(other), [record_id]) for other in others)
 
 
 async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> None:
