@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ..errors import ApiError, bad_request, not_found
+from ..errors import bad_request, not_found
 from . import schema
 from .collection_model import Collection
 from .collections import new_collection, updated_collection
+from .record_delete import references
 from .schema import Schema
 
 
@@ -35,13 +36,11 @@ def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, An
 
 def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
     collection = _find(stored, id_or_name)
-    if collection.data.get("system"):
-        raise bad_request("Failed to delete collection due to existing dependency.")
-    for other in stored.all():
-        if other.id != collection.id and any(
-            f["type"] == "relation" and f.get("collectionId") == collection.id for f in other.fields
-        ):
-            raise ApiError(400, "Failed to delete collection due to existing dependency.")
+    # A relation elsewhere would point into a dropped table: refused, as PocketBase does.
+    referencing = sorted({c.name for c, _ in references(stored, collection) if c.id != collection.id})
+    if collection.data.get("system") or referencing:
+        reason = f" probably due to existing reference in {', '.join(referencing)}" if referencing else ""
+        raise bad_request(f"Failed to delete collection{reason}.")
     schema.delete_collection(conn, collection)
     return collection
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .engine import Database
@@ -89,6 +90,13 @@ def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 
 
+def count_locked_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
+    """How many of `ids` exist, each row share-locked until the transaction ends (PostgreSQL;
+    SQLite's write transactions already run one at a time), so none can be deleted meanwhile."""
+    query = sa.select(table.c.id).where(table.c.id.in_(ids)).with_for_update(read=True)
+    return len(conn.execute(query).all())
+
+
 def insert_record(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
     conn.execute(table.insert().values(**values))
 
@@ -97,5 +105,29 @@ def update_record(conn: Connection, table: sa.Table, record_id: str, values: dic
     conn.execute(table.update().where(table.c.id == record_id).values(**values))
 
 
-def delete_record(conn: Connection, table: sa.Table, record_id: str) -> None:
-    conn.execute(table.delete().where(table.c.id == record_id))
+def delete_records(conn: Connection, table: sa.Table, ids: list[str]) -> None:
+    if ids:
+        conn.execute(table.delete().where(table.c.id.in_(ids)))
+
+
+def update_records(conn: Connection, table: sa.Table, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Each row by id gets its own values (the same columns for all), in one executemany."""
+    if changes:
+        conn.execute(table.update().where(table.c.id == sa.bindparam("b_id")), [{"b_id": i, **values} for i, values in changes])
+
+
+def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[bool]:
+    """`value` is an item of the JSON array text in `column` (a multiple select/relation/file)."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.coalesce(sa.cast(column, pg.JSONB()).op("?")(value), sa.false())
+    array = sa.case((sa.func.json_valid(column), column), else_="[]")
+    items = sa.func.json_each(array).table_valued("value").alias("__je__")
+    return sa.exists(sa.select(1).select_from(items).where(items.c.value == value))
+
+
+def select_referencing(conn: Connection, table: sa.Table, column: str, record_id: str, multiple: bool, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` rows whose relation `column` holds `record_id`, locked for the update that follows."""
+    col = table.c[column]
+    condition = _holds(conn, col, record_id) if multiple else col == record_id
+    query = sa.select(table).where(condition).limit(limit).with_for_update()  # no concurrent edit lost
+    return [dict(row) for row in conn.execute(query).mappings()]
