@@ -9,17 +9,14 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import open_database
 
-from satchel.config import Config
-from satchel.db.engine import Database, Pool
-
-_DEFAULTS = Config()
-POOL = Pool(_DEFAULTS.db_pool_size, _DEFAULTS.db_pool_overflow, _DEFAULTS.db_pool_timeout, _DEFAULTS.db_loop_pool_size)
+from satchel.db.engine import Database
 
 
 @pytest.fixture
 def database(tmp_path: Path, db_url: str):
-    db = Database(db_url or f"sqlite:///{tmp_path / 'data.db'}", POOL)
+    db = open_database(db_url or f"sqlite:///{tmp_path / 'data.db'}")
     yield db
     db.dispose()
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from checks import ok
-from conftest import image_bytes
+from conftest import image_bytes, open_database
 from pbref import find_binary, running_reference
 from test_differential import Masker
 
@@ -419,11 +419,9 @@ class Held:
 @pytest.fixture
 def other_instance(sat, db_url):
     """A second connection pool on the same PostgreSQL database: another Satchel instance's."""
-    from satchel.db.engine import Database
-
     if not db_url:
         pytest.skip("on SQLite the writes of every process queue one at a time")
-    other = Database(sat.db.url)
+    other = open_database(sat.db.url)
     yield other
     other.dispose()
 
