@@ -114,7 +114,11 @@ class SchemaRefresh:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self.sat.refresh()
+            try:
+                await self.sat.refresh()
+            except ApiError as exc:  # out here the router's error handlers don't reach (a busy pool: 503)
+                await JSONResponse(exc.body(), status_code=exc.status)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -188,9 +192,11 @@ def create_app(config: Config | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(sat.crons.run_forever()), loop.create_task(sat.versions.listen_forever())]
         yield
-        ticker.cancel()
+        for task in tasks:
+            task.cancel()
         sat.spool.close()
         sat.db.dispose()
 

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import file_deletes, rules, schema
-from ..core.collections import new_collection, updated_collection
-from ..errors import ApiError, bad_request, not_found
+from ..core import file_deletes, rules, schema_changes
+from ..errors import bad_request, not_found
 from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
@@ -71,9 +70,7 @@ async def view_collection(request: Request) -> JSONResponse:
 async def create_collection(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
-    collection = new_collection(await _body(request), sat.schema)
-    await sat.db.write(schema.create_collection, collection)
-    await sat.refresh()
+    collection = await sat.change_schema(schema_changes.create, await _body(request))
     return picked_json(request, collection.public())
 
 
@@ -81,25 +78,14 @@ async def update_collection(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
     current = _find(request)
-    collection = updated_collection(current, await _body(request), sat.schema)
-    await sat.db.write(schema.update_collection, current, collection)
-    await sat.refresh()
+    collection = await sat.change_schema(schema_changes.update, current.id, await _body(request))
     return picked_json(request, collection.public())
 
 
 async def delete_collection(request: Request) -> Response:
     await require_superuser(request)
     sat = satchel(request)
-    collection = _find(request)
-    if collection.data.get("system"):
-        raise bad_request("Failed to delete collection due to existing dependency.")
-    for other in sat.schema.all():
-        if other.id != collection.id and any(
-            f["type"] == "relation" and f.get("collectionId") == collection.id for f in other.fields
-        ):
-            raise ApiError(400, "Failed to delete collection due to existing dependency.")
-    await sat.db.write(schema.delete_collection, collection)
-    await sat.refresh()
+    collection = await sat.change_schema(schema_changes.delete, _find(request).id)
     if collection.file_fields() and await file_deletes.deletes_allowed(sat):  # else the sweeper does it
         try:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import records, rules
+from ..core import record_delete, records, rules
 from ..core.auth import Auth, is_superuser
 from ..core.collection_model import Collection
 from ..core.fields import field_type
@@ -201,5 +201,5 @@ async def delete_record(request: Request) -> Response:
     auth = await current_auth(request)
     _deny_null_rule(collection, "deleteRule", auth)
     await _find_allowed(request, collection, "deleteRule", request_info(request, auth))
-    await records.delete(satchel(request), collection, request.path_params["id"])
+    await record_delete.delete(satchel(request), collection, request.path_params["id"])
     return Response(status_code=204)

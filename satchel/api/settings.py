@@ -55,14 +55,11 @@ async def view_settings(request: Request) -> JSONResponse:
     return picked_json(request, public_settings(satchel(request).settings))
 
 
-async def update_settings(request: Request) -> JSONResponse:
-    await require_superuser(request)
-    sat = satchel(request)
-    with await read_body(request) as body:
-        patch = body.values
-    if not fits(patch, sat.settings):  # the reference decodes into typed structs: a wrong JSON type is its 400
+def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The settings `patch` makes of the stored ones, or the reference's 400."""
+    if not fits(patch, stored):  # the reference decodes into typed structs: a wrong JSON type is its 400
         raise bad_request("An error occurred while loading the submitted data.")
-    settings = _merge(sat.settings, patch)
+    settings = _merge(stored, patch)
     errors = {}
     if problems := s3_errors(settings["s3"]):
         errors["s3"] = problems
@@ -70,8 +67,16 @@ async def update_settings(request: Request) -> JSONResponse:
         errors["backups"] = {"s3": problems}
     if errors:
         raise ApiError(400, "An error occurred while saving the new settings.", errors)
-    await sat.save_settings(settings)
-    return picked_json(request, public_settings(sat.settings))
+    return settings
+
+
+async def update_settings(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    sat = satchel(request)
+    with await read_body(request) as body:
+        patch = body.values
+    settings = await sat.change_settings(lambda stored: patched(stored, patch))
+    return picked_json(request, public_settings(settings))
 
 
 async def test_s3(request: Request) -> Response:

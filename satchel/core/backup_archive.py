@@ -31,7 +31,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import store
+from ..db import store, versions
 from ..storage import keys
 from ..storage.base import Storage
 from .collection_model import Collection
@@ -195,7 +195,7 @@ async def restore_archive(sat: Satchel, path: str) -> None:
         owner = keys.owner(obj.key)  # None: not a record's file or thumb, so left alone
         if owner is not None and keys.file_key(*owner) not in kept:
             await storage.delete(obj.key)
-    await sat.db.read(sat.load_sync)
+    await sat.reload()
 
 
 async def _restore_object(storage: Storage, zf: zipfile.ZipFile, key: str, entry: dict[str, Any], tmp_dir: str) -> None:
@@ -211,6 +211,7 @@ async def _restore_object(storage: Storage, zf: zipfile.ZipFile, key: str, entry
 
 
 def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> None:
+    versions.bump(conn)  # first: the schema lock, and every process reloads once this commits
     for data in store.load_collections(conn):
         delete_collection(conn, Collection(data))
     with zf.open("collections.jsonl") as listing:
@@ -234,4 +235,3 @@ def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> No
         if name in current:
             settings[name] = current[name]
     store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
-    store.bump_schema_version(conn)  # every process reloads collections and settings

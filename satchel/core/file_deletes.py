@@ -31,5 +31,5 @@ def clear_backup_running(conn: Connection) -> None:
 
 async def deletes_allowed(sat: Satchel) -> bool:
     """False while a backup anywhere in the cluster is copying files."""
-    started = await store.find_param(sat.db, BACKUP_RUNNING)
+    started = await sat.db.read(store.get_param, BACKUP_RUNNING)
     return not started or time.time() - float(started) > STALE_AFTER
