@@ -26,6 +26,10 @@ class Config:
     thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
     thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
     thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
+    #: debug, info (the access log shows), warning or error
+    log_level: str = _env("SATCHEL_LOG_LEVEL", default="info")
+    #: text (readable lines) or json (one object per line, for log collectors)
+    log_format: str = _env("SATCHEL_LOG_FORMAT", default="text")
 
     @property
     def database_url(self) -> str:
