@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, collections, crons, files, health, records, settings
+from .api import auth, auth_flows, collections, crons, files, health, logs, records, settings
 from .api.context import JSONResponse
 from .api.request_log import RecordRequests
 from .errors import ApiError
@@ -186,6 +186,9 @@ ROUTES = [
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
+    Route("/api/logs", logs.list_logs, methods=["GET"]),
+    Route("/api/logs/stats", logs.log_stats, methods=["GET"]),
+    Route("/api/logs/{id}", logs.view_log, methods=["GET"]),
     Route("/api/crons", crons.list_crons, methods=["GET"]),
     Route("/api/crons/{id}", crons.run_cron, methods=["POST"]),
 ]
@@ -194,7 +197,7 @@ ROUTES = [
 def create_app(config: Config | None = None) -> Starlette:
     """Build the app; granian calls this once per worker (configuration comes from the environment)."""
     sat = Satchel(config or Config.from_env())
-    requests = RequestLog()
+    requests = RequestLog(sat)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -205,6 +208,7 @@ def create_app(config: Config | None = None) -> Starlette:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         sat.db.dispose()
+        sat.logs.dispose()
 
     sat.init_sync()
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error}

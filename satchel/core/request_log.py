@@ -1,9 +1,11 @@
 """What happened to each request, written down off the request path.
 
-Answering a request costs it one `deque.append` of a tuple; a background task
-drains the queue a few times a second and writes the access log lines. Formatting and
-writing a log line costs several times more than a small download's own Python work,
-so none of it happens while the client waits.
+Answering a request costs it one `deque.append` of a tuple; a background task drains the
+queue a few times a second, writes the access log lines and collects the Logs API's rows,
+which it stores in batches (at most `FLUSH_EVERY` seconds or `BATCH` rows apart). Formatting
+a log line or writing a row costs several times more than a small download's own Python
+work, so none of it happens while the client waits, and a slow logs database only delays
+the task: the queue is bounded and requests never wait for it.
 """
 
 from __future__ import annotations
@@ -13,47 +15,20 @@ import logging
 import re
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
+from .auth import Auth, auth_from_token, token_from_header
+from .request_entry import Queued, Served, request_entry
+from .state import Satchel
+
 access_log = logging.getLogger("satchel.access")
+log = logging.getLogger("satchel.logs")
 
 DRAIN_EVERY = 0.25  # seconds between two drains of the queue
-MAX_QUEUED = 100_000  # beyond this the oldest entries are dropped: memory stays bounded
+FLUSH_EVERY = 1.0  # seconds a row may wait before it is stored
+BATCH = 200  # rows that are stored at once, whatever their age
+MAX_QUEUED = 100_000  # beyond this the oldest requests are dropped: memory stays bounded
 _TOKEN = re.compile(r"(?<=[?&])token=[^&]*")
-
-
-#: What the middleware queues for each request: (perf_counter at the start, perf_counter at
-#: the end, the ASGI scope, the status, the body bytes, the flags the handlers left in the scope).
-Queued = tuple[float, float, dict[str, Any], int, int, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Served:
-    """One answered request, read from its queued tuple when the queue is drained."""
-
-    time: float  # when it was answered, seconds since the epoch
-    method: str
-    target: str  # the path and query string as received
-    status: int
-    size: int  # response body bytes
-    duration: float  # seconds
-    client: str
-    headers: list[tuple[bytes, bytes]]
-    flags: dict[str, Any]  # what the handlers noted in the scope: the caller, the error
-
-    @classmethod
-    def of(cls, queued: Queued, wall_offset: float) -> Served:
-        """`wall_offset` turns perf_counter readings into epoch seconds."""
-        started, ended, scope, status, size, flags = queued
-        target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        if scope["query_string"]:
-            target += "?" + scope["query_string"].decode("latin-1")
-        client = scope.get("client")
-        return cls(
-            ended + wall_offset, scope["method"], target, status, size, ended - started,
-            client[0] if client else "", scope["headers"], flags,
-        )
 
 
 def masked(target: str) -> str:
@@ -64,11 +39,15 @@ def masked(target: str) -> str:
 class RequestLog:
     """The queue of answered requests and the task that writes them down."""
 
-    def __init__(self) -> None:
+    def __init__(self, sat: Satchel) -> None:
+        self.sat = sat
         self.queue: deque[Queued] = deque(maxlen=MAX_QUEUED)
+        self.pending: list[dict[str, Any]] = []
+        self._pending_since = 0.0
 
-    def drain(self) -> list[Served]:
-        """Take everything queued so far and write its access log lines."""
+    async def drain(self, flush: bool = False) -> None:
+        """Write the access lines of everything queued so far and collect its rows; store
+        the rows if they are due (or `flush`)."""
         wall_offset = time.time() - time.perf_counter()
         served = []
         while self.queue:
@@ -76,16 +55,48 @@ class RequestLog:
         if served and access_log.isEnabledFor(logging.INFO):
             for entry in served:
                 _access_line(entry)
-        return served
+        if served:
+            await self._collect(served)
+        due = len(self.pending) >= BATCH or time.monotonic() - self._pending_since >= FLUSH_EVERY
+        if self.pending and (flush or due):
+            rows, self.pending = self.pending, []
+            try:
+                await self.sat.logs.write(rows)
+            except Exception:  # noqa: BLE001 - losing a batch of logs must not stop the next ones
+                log.warning("%d request log entries not stored", len(rows), exc_info=True)
 
     async def run_forever(self, every: float = DRAIN_EVERY) -> None:
-        """Drain every `every` seconds until cancelled, then once more."""
+        """Drain every `every` seconds until cancelled, then store what is left."""
         try:
             while True:
                 await asyncio.sleep(every)
-                self.drain()
+                await self.drain()
         finally:
-            self.drain()
+            await self.drain(flush=True)
+
+    async def _collect(self, served: list[Served]) -> None:
+        settings = self.sat.settings
+        if settings["logs"]["maxDays"] == 0:
+            return
+        for entry in served:
+            row = request_entry(entry, await self._auth(entry), settings)
+            if row is not None:
+                if not self.pending:
+                    self._pending_since = time.monotonic()
+                self.pending.append(row)
+
+    async def _auth(self, entry: Served) -> Auth | None:
+        """The caller, as the handler found it or, when it never looked, from the Authorization header."""
+        if "auth" in entry.flags:
+            return entry.flags["auth"]
+        header = next((value for name, value in entry.headers if name == b"authorization"), b"")
+        token = token_from_header(header.decode("latin-1"))
+        if not token:
+            return None
+        try:
+            return await auth_from_token(self.sat, token, "auth")
+        except Exception:  # noqa: BLE001 - the entry is still worth keeping, as a guest's
+            return None
 
 
 def _access_line(entry: Served) -> None:

@@ -20,6 +20,7 @@ from .crons import Crons, Job
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
 from .fields.base import COMMON_DEFAULTS
+from .logs import Logs, cleanup
 from .schema import Schema
 
 if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
@@ -57,13 +58,16 @@ class Satchel:
         self._thumbs: Thumbs | None = None
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
+        self.logs = Logs(config, self.db)
+        self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
 
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`; and the logs table."""
         self.db.write_sync(_bootstrap)
         self.db.read_sync(self.load_sync)
+        self.logs.init_sync()
 
     def load_sync(self, conn: Connection) -> None:
         self.schema.load_sync(conn)

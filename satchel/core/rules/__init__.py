@@ -18,7 +18,7 @@ from . import query
 from .collections_filter import matching_ids_query as collections_query
 from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check
 from .errors import FilterError
-from .sort import order_by
+from .sort import RANDOM, order_by, parse_sort
 from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, normalize_headers
 
 log = logging.getLogger("satchel.rules")
@@ -26,7 +26,7 @@ log = logging.getLogger("satchel.rules")
 __all__ = [
     "DEFAULT", "PROTECTED_FILE", "FilterError", "collections_query", "RequestInfo", "Scope", "SuperusersOnly",
     "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
-    "managed_ids", "manages_unsaved", "rule_condition", "rule_error", "scope_of",
+    "managed_ids", "manages_unsaved", "parse_sort", "RANDOM", "rule_condition", "rule_error", "scope_of",
 ]
 
 

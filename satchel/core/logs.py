@@ -1,0 +1,95 @@
+"""Where request logs live, and how they are written, read and pruned.
+
+Logs must never slow the main database. On SQLite they go to their own file,
+`auxiliary.db` beside `data.db`, as in PocketBase: its writers never queue behind record
+writes for the one SQLite write lock. On PostgreSQL they go to a `_logs` table in the same
+database, through an engine and write lock of their own, written in batches by a
+background task (`core.request_log`): PostgreSQL takes concurrent writers, so a separate
+database would only add a second URL to run and back up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import orjson
+
+from ..config import Config
+from ..db import logs as table
+from ..db.engine import Database
+from ..files.names import random_string
+from .rules.query import list_records, time_limit
+from .rules.simple_fields import SimpleFields
+
+AUX_FILE = "auxiliary.db"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+#: PocketBase's slog levels
+DEBUG, INFO, WARN, ERROR = -4, 0, 4, 8
+#: what the Logs API's `filter` and `sort` may name, as in the reference
+FIELDS = SimpleFields(
+    "_logs", {"id": "text", "created": "autodate", "level": "number", "message": "text", "data": "json"}, [r"^data\.[\w.:]*\w+$"]
+)
+
+
+def log_date(moment: dt.datetime) -> str:
+    """PocketBase's text date, `2026-12-07 12:00:00.123Z`."""
+    return moment.astimezone(dt.UTC).strftime(DATE_FORMAT)[:-3] + "Z"
+
+
+def new_entry(created: float, level: int, message: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A `_logs` row; `data` keys sorted, as Go writes a map."""
+    return {
+        "id": random_string(15), "created": log_date(dt.datetime.fromtimestamp(created, dt.UTC)),
+        "level": level, "message": message, "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
+    }
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the Logs API shows it."""
+    return {"id": row["id"], "created": row["created"], "data": orjson.loads(row["data"]), "message": row["message"], "level": int(row["level"])}
+
+
+class Logs:
+    """The logs store of one process."""
+
+    def __init__(self, config: Config, main: Database) -> None:
+        url = "sqlite:///" + os.path.join(os.path.abspath(config.data_dir), AUX_FILE) if main.is_sqlite else main.url
+        self.db = Database(url)
+
+    def init_sync(self) -> None:
+        self.db.write_sync(table.create_logs_table)
+
+    async def write(self, rows: list[dict[str, Any]]) -> None:
+        await self.db.write(table.insert_logs, rows)
+
+    async def delete_old(self, max_days: int, below_level: int | None = None) -> int:
+        """Delete what is older than `max_days` days (and, if given, what is under `below_level`)."""
+        before = log_date(dt.datetime.now(dt.UTC) - dt.timedelta(days=max_days))
+        return await self.db.write(table.delete_logs, before, below_level)
+
+    async def page(self, where: Any, order: list[Any], limit: int, offset: int, with_total: bool) -> tuple[list[dict[str, Any]], int]:
+        rows, total = await self.db.read(list_records, table.logs_table, where, order, limit, offset, with_total)
+        return [public(row) for row in rows], total
+
+    async def find(self, log_id: str) -> dict[str, Any] | None:
+        row = await self.db.read(table.find_log, log_id)
+        return public(row) if row else None
+
+    async def stats(self, where: Any) -> list[dict[str, Any]]:
+        """Entries per hour, as PocketBase's `/api/logs/stats` lists them."""
+
+        def read(conn: Any) -> list[tuple[str, int]]:
+            with time_limit(conn):
+                return table.hourly_counts(conn, where)
+
+        return [{"date": f"{hour}:00:00.000Z", "total": total} for hour, total in await self.db.read(read)]
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+async def cleanup(sat: Any) -> None:
+    """The `__pbLogsCleanup__` job: entries older than the `logs.maxDays` setting go."""
+    await sat.logs.delete_old(sat.settings["logs"]["maxDays"])
