@@ -20,7 +20,7 @@ class RecordRequests:
     which answers it; it shares this wrapper because each wrapper costs every download."""
 
     def __init__(self, app: ASGIApp, log: RequestLog, crash: Crash) -> None:
-        self.app, self.queue, self.crash = app, log.queue, crash
+        self.app, self.log, self.queue, self.crash = app, log, log.queue, crash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,4 +45,5 @@ class RecordRequests:
                 raise  # too late for an error answer: the server cuts the connection (and logs it)
             await self.crash(scope, receive, send_counted, exc)
         finally:
-            self.queue.append((started, time.perf_counter(), scope, status, size, flags))
+            # the settings as they are when the request ends: they decide whether it is logged
+            self.queue.append((started, time.perf_counter(), scope, status, size, flags, self.log.sat.settings))

@@ -15,8 +15,9 @@ QUIET_SUCCESS = "quiet_success"  # a flag: log this request only if it fails (th
 
 
 #: What the middleware queues for each request: (perf_counter at the start, perf_counter at
-#: the end, the ASGI scope, the status, the body bytes, the flags the handlers left in the scope).
-Queued = tuple[float, float, dict[str, Any], int, int, dict[str, Any]]
+#: the end, the ASGI scope, the status, the body bytes, the flags the handlers left in the
+#: scope, the settings when it ended).
+Queued = tuple[float, float, dict[str, Any], int, int, dict[str, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -32,28 +33,37 @@ class Served:
     client: str
     headers: list[tuple[bytes, bytes]]
     flags: dict[str, Any]  # what the handlers noted in the scope: the caller, the error
+    settings: dict[str, Any]  # the instance's settings when it was answered
 
     @classmethod
     def of(cls, queued: Queued, wall_offset: float) -> Served:
         """`wall_offset` turns perf_counter readings into epoch seconds."""
-        started, ended, scope, status, size, flags = queued
+        started, ended, scope, status, size, flags, settings = queued
         target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
         client = scope.get("client")
         return cls(
             ended + wall_offset, scope["method"], target, status, size, ended - started,
-            client[0] if client else "", scope["headers"], flags,
+            client[0] if client else "", scope["headers"], flags, settings,
         )
 
 
-def request_entry(entry: Served, auth: Auth | None, settings: dict[str, Any]) -> dict[str, Any] | None:
-    """The `_logs` row for an answered request, or None when the settings keep it out."""
+def is_logged(entry: Served) -> bool:
+    """Whether the settings (and the handler) let the request into the logs, before any work on it."""
+    logs = entry.settings["logs"]
+    error = entry.flags.get("error")
+    if logs["maxDays"] == 0 or (INFO if error is None else ERROR) < logs["minLevel"]:
+        return False
+    return error is not None or not entry.flags.get(QUIET_SUCCESS)
+
+
+def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
+    """The `_logs` row for an answered request that `is_logged`."""
+    settings = entry.settings
     logs = settings["logs"]
     error = entry.flags.get("error")
     level = INFO if error is None else ERROR
-    if logs["maxDays"] == 0 or level < logs["minLevel"] or (error is None and entry.flags.get(QUIET_SUCCESS)):
-        return None
     headers = _headers(entry.headers)
     method, url = _cut(entry.method.upper(), 50), _cut(entry.target, 3000)
     data: dict[str, Any] = {

@@ -18,7 +18,7 @@ from collections import deque
 from typing import Any
 
 from .auth import Auth, auth_from_token, token_from_header
-from .request_entry import Queued, Served, request_entry
+from .request_entry import Queued, Served, is_logged, request_entry
 from .state import Satchel
 
 access_log = logging.getLogger("satchel.access")
@@ -75,15 +75,11 @@ class RequestLog:
             await self.drain(flush=True)
 
     async def _collect(self, served: list[Served]) -> None:
-        settings = self.sat.settings
-        if settings["logs"]["maxDays"] == 0:
-            return
         for entry in served:
-            row = request_entry(entry, await self._auth(entry), settings)
-            if row is not None:
+            if is_logged(entry):
                 if not self.pending:
                     self._pending_since = time.monotonic()
-                self.pending.append(row)
+                self.pending.append(request_entry(entry, await self._auth(entry)))
 
     async def _auth(self, entry: Served) -> Auth | None:
         """The caller, as the handler found it or, when it never looked, from the Authorization header."""
