@@ -207,8 +207,7 @@ def create_app(config: Config | None = None) -> Starlette:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        sat.db.dispose()
-        sat.logs.dispose()
+        sat.dispose()
 
     sat.init_sync()
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error}

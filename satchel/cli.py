@@ -23,7 +23,7 @@ def migrate(args: argparse.Namespace) -> int:
 
     sat = Satchel(_config(args))
     sat.init_sync()
-    sat.db.dispose()
+    sat.dispose()
     return 0
 
 
@@ -74,7 +74,7 @@ def superuser(args: argparse.Namespace) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     finally:
-        sat.db.dispose()
+        sat.dispose()
     print(message)
     return 0
 

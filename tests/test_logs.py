@@ -234,3 +234,22 @@ def test_a_stuck_logs_database_never_holds_a_request(client, admin, sat, monkeyp
     for _ in range(20):
         assert client.get("/api/health").status_code == 200
     client.portal.call(release.set)
+
+
+def test_data_over_max_data_size_is_cut_as_the_reference_cuts_it(reference, client, admin):
+    """The members that fit whole stay, with `__pb_truncated__`; a long referer is where it stops."""
+    mark = uuid.uuid4().hex
+
+    def entry(request: Callable[..., httpx.Response], superuser: dict[str, str]) -> dict[str, Any]:
+        ok(request("PATCH", "/api/settings", headers=superuser, json={"logs": {"maxDataSize": 300}}))
+        try:
+            request("GET", f"/api/nothing?mark={mark}", headers={"Referer": "http://app.example/" + "r" * 1000})
+            return _wait_logs(request, superuser, f"message ~ '{mark}'", 1)["items"][0]["data"]
+        finally:
+            ok(request("PATCH", "/api/settings", headers=superuser, json={"logs": {"maxDataSize": 0}}))
+
+    with httpx.Client(base_url=reference.url) as ref:
+        expected = entry(ref.request, reference.auth)
+    got = entry(client.request, admin)
+    assert _comparable({"data": got})["data"] == _comparable({"data": expected})["data"]
+    assert got["__pb_truncated__"] is True

@@ -24,6 +24,8 @@ from .rules.query import list_records, time_limit
 from .rules.simple_fields import SimpleFields
 
 AUX_FILE = "auxiliary.db"
+DEFAULT_MAX_DATA_SIZE = 16 << 10  # bytes of `data` JSON kept when the `logs.maxDataSize` setting is 0
+MAX_MESSAGE_BYTES = 8000
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 #: PocketBase's slog levels
 DEBUG, INFO, WARN, ERROR = -4, 0, 4, 8
@@ -38,12 +40,34 @@ def log_date(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(DATE_FORMAT)[:-3] + "Z"
 
 
-def new_entry(created: float, level: int, message: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A `_logs` row; `data` keys sorted, as Go writes a map."""
+def new_entry(created: float, level: int, message: str, data: dict[str, Any], max_data_size: int = 0) -> dict[str, Any]:
+    """A `_logs` row; `data` keys sorted, as Go writes a map, and both cut to size as the reference cuts them."""
     return {
-        "id": random_string(15), "created": log_date(dt.datetime.fromtimestamp(created, dt.UTC)),
-        "level": level, "message": message, "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
+        "id": random_string(15), "created": log_date(dt.datetime.fromtimestamp(created, dt.UTC)), "level": level,
+        "message": message.encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore"),
+        "data": _sized(data, max_data_size or DEFAULT_MAX_DATA_SIZE),
     }
+
+
+def _sized(data: dict[str, Any], limit: int) -> str:
+    """`data` as JSON; over `limit` bytes, the members that fit whole within the first `limit`
+    bytes, the one cut after its key as null, and `"__pb_truncated__": true` (what the reference
+    keeps of its cut JSON)."""
+    raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    if len(raw) <= limit:
+        return raw.decode()
+    kept: dict[str, Any] = {}
+    used = 1  # the opening brace
+    for key in sorted(data):
+        start = used
+        used += len(orjson.dumps({key: data[key]})) - 1  # the member and its comma (or the closing brace)
+        if used > limit:
+            if start + len(orjson.dumps(key)) + 1 < limit:
+                kept[key] = None
+            break
+        kept[key] = data[key]
+    kept["__pb_truncated__"] = True
+    return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
         data["authId"] = auth.id
     if logs["logIP"]:
         data.update(userIP=real_ip(headers, entry.client, settings["trustedProxy"]), remoteIP=entry.client)
-    return new_entry(entry.time, level, f"{method} {unquote(url)}", data)
+    return new_entry(entry.time, level, f"{method} {unquote(url)}", data, logs["maxDataSize"])
 
 
 def real_ip(headers: dict[str, str], remote: str, proxy: dict[str, Any]) -> str:

@@ -79,6 +79,11 @@ class Satchel:
             self.settings = merged
             self._settings_version = self.schema.version
 
+    def dispose(self) -> None:
+        """Close the connections of the main database and of the logs."""
+        self.db.dispose()
+        self.logs.dispose()
+
     async def refresh(self) -> None:
         """Pick up collection or settings changes made by any process (one indexed read when none)."""
         if int(await store.find_param(self.db, store.SCHEMA_VERSION) or 0) != self.schema.version:
