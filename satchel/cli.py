@@ -46,7 +46,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.dev:
         import uvicorn
 
-        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_config=None)
+        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_config=None, access_log=False)
         return 0
     command = [
         sys.executable, "-m", "satchel", "serve", "--http", args.http, "--dir", config.data_dir,
