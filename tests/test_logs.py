@@ -62,7 +62,10 @@ def _traffic(request: Callable[..., httpx.Response], superuser: dict[str, str], 
     request("GET", f"/api/logs?mark={mark}", headers=UA)  # 401: a failed read of the logs is logged
     request("GET", f"/api/logs/stats?mark={mark}", headers=user)  # 403
     request("GET", f"/api/logs?mark={mark}", headers={**superuser, **UA})  # a successful read is not
-    return 5
+    # field errors show in `details` as the validator's plain messages
+    request("PATCH", f"/api/settings?mark={mark}", headers={**superuser, **UA}, json={"logs": {"maxDays": -1}})
+    request("POST", f"/api/collections/users/records?mark={mark}", headers=UA, json={"email": "bad", "password": "x"})
+    return 7
 
 
 def test_request_logs_list_as_the_reference_lists_them(reference, client, admin, db_url):
@@ -73,7 +76,7 @@ def test_request_logs_list_as_the_reference_lists_them(reference, client, admin,
         expected = _wait_logs(ref.request, reference.auth, filter_text, count)
         cases = [
             {"filter": filter_text, "sort": "-level,message"},
-            {"filter": f"({filter_text}) && data.status >= 400", "sort": "data.status,-created"},
+            {"filter": f"({filter_text}) && data.status >= 400", "sort": "data.status,-created,message"},
             {"filter": f"({filter_text}) && level = 0 && data.auth = '_superusers'"},
             {"filter": f"({filter_text}) && message ~ 'health'", "fields": "message,level", "perPage": 1, "page": 2, "sort": "created"},
             {"filter": f"({filter_text}) && data.nope = null", "skipTotal": 1, "sort": "message"},

@@ -72,7 +72,7 @@ def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
         "auth": auth.collection.name if auth else "",
     }
     if isinstance(error, ApiError):
-        data.update(error=error.message, details=error.data or None)
+        data.update(error=error.message, details=_details(error.data) if error.data else None)
     elif error is not None:
         data["error"] = str(error)
     if auth and logs["logAuthId"]:
@@ -93,6 +93,19 @@ def real_ip(headers: dict[str, str], remote: str, proxy: dict[str, Any]) -> str:
             except ValueError:
                 continue
     return remote
+
+
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    """An error's field errors as Go prints the validation errors behind them: the message alone,
+    as the validator wrote it (`{"email": "cannot be blank"}`), before the API made it a sentence."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(value.get("message"), str) and "code" in value:
+            message = value["message"].removesuffix(".")
+            out[key] = message[:1].lower() + message[1:]
+        else:
+            out[key] = _details(value) if isinstance(value, dict) else value
+    return out
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
