@@ -9,7 +9,7 @@ SDK_JS := tests/sdk/js
 TEST_WORKERS ?= 3
 NPM_STAMP := $(SDK_JS)/node_modules/.installed
 
-.PHONY: install serve test test-sdk test-sdk-reference bench
+.PHONY: install serve lint test test-sdk test-sdk-reference bench
 
 $(RUNTIME_STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,10 +30,16 @@ install: $(STAMP)
 serve: $(RUNTIME_STAMP)
 	$(VENV)/bin/satchel serve --http 127.0.0.1:8090 --dir ./sb_data
 
-# Unit and HTTP tests first, then the official SDKs against a real server process. Every part
+# ruff and mypy, configured in pyproject.toml.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check satchel tests bench
+	$(VENV)/bin/mypy
+
+# Lint, unit and HTTP tests, then the official SDKs against a real server process. Every part
 # runs even when an earlier one fails; any failure fails the target.
 test: $(STAMP) $(NPM_STAMP)
 	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --ignore=tests/sdk || status=1; \
 	$(MAKE) --no-print-directory test-sdk || status=1; \
 	exit $$status

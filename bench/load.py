@@ -68,7 +68,7 @@ def run_wrk(
                          preexec_fn=priority(server.nice))
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1, busy1, self1 = server.cpu(), machine_busy_seconds(), time.process_time()
-    line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
+    line = next((text for text in out.stdout.splitlines() if text.startswith("BENCH_JSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout[-2000:]} {out.stderr[-2000:]}")
     r = json.loads(line[len("BENCH_JSON "):])

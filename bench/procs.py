@@ -59,7 +59,8 @@ def descendants(root: int) -> list[int]:
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [root]
+    out: list[int] = []
+    todo = [root]
     while todo and len(out) < 1000:
         pid = todo.pop()
         out.append(pid)

@@ -89,7 +89,7 @@ def summarise(raw_path: str, top: int = 25) -> str:
                     incl[fr] += n
     if not total:
         return "no busy samples"
-    pct = lambda n: f"{n / total:6.1%}"  # noqa: E731
+    pct = lambda n: f"{n / total:6.1%}"
     lines = [f"{total} busy samples ({idle} idle dropped)"]
     lines += ["  " + pct(n) + f"  {name}" for name, n in threads.most_common()]
     lines.append("\n-- self time by package --")
@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         path = stored.path(thumb)
         length = os.path.getsize(expect) if expect else fx.size
         run_wrk(server, path, connections=conns, seconds=2, body_len=length, expect_file=expect)  # warm-up
+        assert server.proc is not None  # started above
         cmd = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--rate", str(args.rate),
                "--duration", str(int(args.seconds)), "--format", "raw", "--output", raw]
         # Native frames need the process paused for each sample; Python-only sampling does not.

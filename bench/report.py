@@ -97,7 +97,7 @@ def table(doc: dict) -> str:
             lines.append("  ".join("-" * w for w in widths))
     m = doc["machine"]
     goals = [f for f in doc["figures"] if f["goal"] and f["met"] is not None]
-    met = sum(1 for f in goals if f["met"])
+    met_count = sum(1 for f in goals if f["met"])
     head = (
         f"Satchel vs PocketBase  {doc['date']}  ({doc['seconds']:.0f} s)\n"
         f"machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('mem_total_mib', '?')} MiB, "
@@ -109,7 +109,7 @@ def table(doc: dict) -> str:
         f"{'satchel serve ' + doc['options']['satchel_args'] + chr(10) if doc['options'].get('satchel_args') else ''}"
     )
     bg = _background(doc["raw"])
-    tail = f"\ngoals met: {met} of {len(goals)}"
+    tail = f"\ngoals met: {met_count} of {len(goals)}"
     if bg is not None:
         tail += f"; CPU used by other processes during the wrk rounds: {bg:.0%} of the machine"
     if doc["stopped_early"]:

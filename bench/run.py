@@ -23,14 +23,24 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 
 from . import fixtures, report
 from .deployed import deployed_satchel
 from .files import (
-    CheckFailed, Stored, check_download, check_size, check_thumb, client, create_collection,
-    get_thumb, save_expected, upload, upload_stream,
+    CheckFailed,
+    Stored,
+    check_download,
+    check_size,
+    check_thumb,
+    client,
+    create_collection,
+    get_thumb,
+    save_expected,
+    upload,
+    upload_stream,
 )
 from .fixtures import MIB, Fixture
 from .load import WrkRun, require_wrk, run_wrk, wrk_version
@@ -130,13 +140,15 @@ class Bench:
     def throughput(self, key: str, fixture: str, thumb: str, conns: int) -> dict:
         """Warm-up, then A B A B; each server's figure is over all its measured rounds."""
         a = self.args
-        paths, expect, length = {}, {}, {}
+        paths: dict[str, str] = {}
+        expect: dict[str, str | None] = {}
+        length: dict[str, int] = {}
         for s in self.servers:
             stored = self.stored[s.name][fixture]
             paths[s.name] = stored.path(thumb)
             if thumb:
                 expect[s.name] = self.thumb100[s.name]
-                length[s.name] = os.path.getsize(expect[s.name])
+                length[s.name] = os.path.getsize(self.thumb100[s.name])
             else:
                 fx = self.fx[fixture]
                 # Up to 100 KiB the exact body is compared; 10 MiB is counted, not buffered.
@@ -157,7 +169,7 @@ class Bench:
                 runs[s.name].append(one(s, a.seconds))
         out = {}
         pb_runs, sa_runs = runs[self.pb.name], runs[self.sa.name]
-        round_ratios = [b.rps / a.rps if a.rps else None for a, b in zip(pb_runs, sa_runs)]
+        round_ratios = [b.rps / a.rps if a.rps else None for a, b in zip(pb_runs, sa_runs, strict=True)]
         for s in self.servers:
             rs = runs[s.name]
             bad = [r.problem for r in [warm[s.name], *rs] if not r.ok]
@@ -298,10 +310,10 @@ class Bench:
 
 
 def machine() -> dict:
-    info = {"platform": platform.platform(), "python": platform.python_version(), "cores": os.cpu_count()}
+    info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(), "cores": os.cpu_count()}
     try:
         with open("/proc/cpuinfo") as f:
-            info["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+            info["cpu"] = next((text.split(":", 1)[1].strip() for text in f if text.startswith("model name")), "?")
         with open("/proc/meminfo") as f:
             info["mem_total_mib"] = int(f.readline().split()[1]) // 1024
     except OSError:

@@ -17,13 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import auth, auth_flows, collections, crons, files, health, logs, records, settings
 from .api.context import JSONResponse
+from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
-from .errors import ApiError
 from .clean_paths import CleanPaths
 from .config import Config
 from .core.request_log import RequestLog
 from .core.state import Satchel
-from .api.object_response import ObjectResponse
+from .errors import ApiError
 
 log = logging.getLogger("satchel")
 
@@ -207,6 +207,7 @@ def create_app(config: Config | None = None) -> Starlette:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        sat.spool.close()
         sat.dispose()
 
     sat.init_sync()

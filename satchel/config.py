@@ -26,6 +26,14 @@ class Config:
     thumb_max_pixels: int = _env("SATCHEL_THUMB_MAX_PIXELS", default=100_000_000)
     thumb_workers: int = _env("SATCHEL_THUMB_WORKERS", default_factory=lambda: (os.cpu_count() or 1) + 2)
     thumb_max_wait: float = _env("SATCHEL_THUMB_MAX_WAIT", default=60.0)
+    #: MiB of decoded images a process's thumb jobs may hold at once; bigger images queue
+    thumb_memory_mib: int = _env("SATCHEL_THUMB_MEMORY", default=1024)
+    #: a temp or partial file that no live process owns (an upload cut short by a crash) is
+    #: removed once idle this many seconds, an unfinished S3 multipart upload this long after its start
+    temp_grace: float = _env("SATCHEL_TEMP_GRACE", default=3600.0)
+    #: a stored file that no record names is removed once it is this many seconds old; longer
+    #: than any upload, since files are written before the row that names them is committed
+    orphan_grace: float = _env("SATCHEL_ORPHAN_GRACE", default=86400.0)
     #: debug, info (the access log shows), warning or error
     log_level: str = _env("SATCHEL_LOG_LEVEL", default="info")
     #: text (readable lines) or json (one object per line, for log collectors)

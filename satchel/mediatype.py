@@ -86,7 +86,8 @@ def _value(v: str) -> tuple[str, str] | None:
     if not v.startswith('"'):
         token, rest = _token(v)
         return (token, rest) if token else None
-    out, i = [], 1
+    out: list[str] = []
+    i = 1
     while i < len(v):
         c = v[i]
         if c == '"':

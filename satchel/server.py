@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
 TICK = 0.5  # seconds between looks at the load
@@ -26,7 +26,7 @@ IDLE = 0.02  # a helper whose loop stays under this share ...
 IDLE_EXIT = 30.0  # ... for this many seconds exits
 STOP_WAIT = 10.0  # seconds helpers get to finish their requests on shutdown
 
-Watch = Callable[[Callable[[], None]], Awaitable[None]]
+Watch = Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
 
 
 def serve(host: str, port: int, watch: Watch, log_config: dict[str, Any]) -> NoReturn:

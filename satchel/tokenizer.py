@@ -12,7 +12,8 @@ QUOTES = "\"'`"
 
 def split_tokens(raw: str, separators: str, ignore_parentheses: bool = False) -> list[str]:
     """The reference's tokenizer: split on separators outside parentheses and quotes, trim, drop empties."""
-    tokens, buf = [], []
+    tokens: list[str] = []
+    buf: list[str] = []
     depth, quote, prev = 0, "", ""
     for ch in raw:
         if prev != "\\":

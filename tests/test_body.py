@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from satchel.api.body import infer_value, read_body
-from satchel.errors import ApiError
 from satchel.api.form_syntax import form_part_names
+from satchel.errors import ApiError
 
 pytestmark = pytest.mark.anyio
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks import ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from satchel.core.fields import FIELD_TYPES
-from checks import ok
 
 OPTIONS = sorted({"name", "type", "id", "system", "hidden", "presentable", "help"} | {k for t in FIELD_TYPES.values() for k in t.defaults})
 SCALARS = st.one_of(

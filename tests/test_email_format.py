@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from satchel.core.email_format import is_email_format

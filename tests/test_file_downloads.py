@@ -8,10 +8,9 @@ import io
 import time
 
 import pytest
-from PIL import Image
-
-from conftest import image_bytes
 from checks import ok
+from conftest import image_bytes
+from PIL import Image
 
 NOT_FOUND = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
 
@@ -240,9 +239,9 @@ def test_storage_that_cannot_start_is_a_500(client, admin, sat):
 def test_an_image_over_the_pixel_limit_gets_no_thumb_and_the_original_is_served(tmp_path):
     import asyncio
 
+    from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
     from starlette.testclient import TestClient
 
-    from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
     from satchel.app import create_app
     from satchel.config import Config
     from satchel.core import superusers

@@ -6,9 +6,8 @@ import json
 import re
 
 import pytest
-
-from conftest import image_bytes
 from checks import ok
+from conftest import image_bytes
 
 COLLECTION = {
     "name": "docs",

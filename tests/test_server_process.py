@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
+from checks import ok
 from pbref import find_binary, running_reference
 from processes import listening_sockets
+
 from satchel.clean_paths import clean_path
-from satchel.server import LoadMeter
-from checks import ok
+from satchel.server import TICK, LoadMeter
 
 SATCHEL = str(Path(sys.executable).parent / "satchel")
 
@@ -131,7 +131,8 @@ def test_two_workers_share_schema_changes_and_never_lock(server):
 def test_serve_is_one_process_at_rest_by_default(tmp_path):
     proc, _, log = _start(tmp_path, "")
     try:
-        time.sleep(1.5)
+        # Not a wait for anything: a window of several supervisor looks in which no helper may start.
+        time.sleep(3 * TICK)
         assert _children(proc.pid) == []
     finally:
         _stop(proc, log)

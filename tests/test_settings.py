@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
 from checks import ok
+from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
 
 
 def _s3(endpoint, bucket, **extra):

@@ -279,7 +279,7 @@ async def test_local_modes_follow_the_umask(tmp_path: Path) -> None:
         await LocalStorage(str(tmp_path / "storage")).put_bytes("c/r/a.txt", b"x", "text/plain")
     finally:
         os.umask(old)
-    mode = lambda p: os.stat(tmp_path / "storage" / p).st_mode & 0o777  # noqa: E731
+    mode = lambda p: os.stat(tmp_path / "storage" / p).st_mode & 0o777
     assert (mode("c"), mode("c/r"), mode("c/r/a.txt"), mode("c/r/a.txt.attrs")) == (
         0o750,
         0o750,

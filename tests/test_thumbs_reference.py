@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pbref import Reference, find_binary, running_reference
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from pbref import Reference, find_binary, running_reference
 from satchel.thumbs.generate import ThumbError, make_thumb, plan9_palette
 from satchel.thumbs.spec import parse_thumb
 

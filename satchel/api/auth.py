@@ -10,12 +10,11 @@ from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_with_password
 from ..core.collection_model import Collection
 from ..core.rules.expand import Node, expand
+from ..errors import ApiError, field_error, not_found
 from .body import read_body
 from .context import JSONResponse, current_auth, require_auth, satchel
-from ..errors import ApiError, field_error, not_found
 from .picker import picked_json
 from .records import export_node, request_info
-
 
 
 def path_collection(request: Request) -> Collection:

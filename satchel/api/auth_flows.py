@@ -25,10 +25,10 @@ from ..core.email_format import is_email_format
 from ..core.fields.casting import to_str
 from ..core.state import Satchel
 from ..db import store
+from ..errors import ApiError, bad_request, field_error, forbidden
 from .auth import auth_collection, path_collection
 from .body import parse_json, read_body
 from .context import require_auth, satchel
-from ..errors import ApiError, bad_request, field_error, forbidden
 
 log = logging.getLogger("satchel.auth")
 
@@ -162,7 +162,7 @@ async def confirm_verification(request: Request) -> Response:
     token = (await _bind(request, ("token",)))["token"]
     email = _unverified_claims(token).get("email")
     if email is None or email == "" or isinstance(email, (dict, list)):  # cast.ToString gives ""
-        token_error = field_error("validation_invalid_token_claims", "Missing email token claim.")
+        token_error: ErrorItem = field_error("validation_invalid_token_claims", "Missing email token claim.")
     else:
         token_error = _invalid_token()
     raise _invalid({"token": _required(token) or token_error})
@@ -221,7 +221,7 @@ async def confirm_email_change(request: Request) -> Response:
     token, password = form["token"], form["password"]
     new_email = _unverified_claims(token).get("newEmail")
     if not isinstance(new_email, str) or not new_email:
-        token_error = field_error("validation_invalid_token_payload", "Invalid token payload - newEmail must be set.")
+        token_error: ErrorItem = field_error("validation_invalid_token_payload", "Invalid token payload - newEmail must be set.")
     else:
         token_error = _invalid_token()
     no_record = field_error("validation_invalid_password", "Missing or invalid auth record password.")

@@ -17,14 +17,17 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import anyio.to_thread
 from python_multipart.multipart import MultipartParser
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 from starlette.requests import Request
 
-from ..mediatype import parse_media_type
 from ..errors import bad_request, too_large
+from ..mediatype import parse_media_type
 from .form_syntax import form_part_names, parse_query
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
@@ -152,7 +155,8 @@ async def _read_multipart(
     parser = MultipartParser(params["boundary"], reader.callbacks(), max_header_count=64, max_header_size=64 << 10)
     try:
         async for batch in _stream(request, max_size):
-            await anyio.to_thread.run_sync(parser.write, batch)  # file writes stay off the event loop
+            # File writes stay off the event loop. A bytearray is fine: the parser only indexes and slices it.
+            await anyio.to_thread.run_sync(parser.write, batch)  # type: ignore[arg-type]
     finally:
         reader.close_file()
     if not reader.finished:
@@ -190,8 +194,9 @@ class _MultipartReader:
 
     EVENTS = ("part_begin", "header_field", "header_value", "header_end", "headers_finished", "part_data", "part_end")
 
-    def callbacks(self) -> dict[str, Any]:
-        return {f"on_{event}": getattr(self, f"on_{event}") for event in (*self.EVENTS, "end")}
+    def callbacks(self) -> MultipartCallbacks:
+        # Built from EVENTS, so mypy can't see that the keys are the TypedDict's.
+        return {f"on_{event}": getattr(self, f"on_{event}") for event in (*self.EVENTS, "end")}  # type: ignore[return-value]
 
     def on_part_begin(self) -> None:
         self._parts += 1

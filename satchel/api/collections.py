@@ -10,12 +10,11 @@ from starlette.responses import Response
 
 from ..core import rules, schema
 from ..core.collections import new_collection, updated_collection
+from ..errors import ApiError, bad_request, not_found
 from ..storage import keys
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from ..errors import ApiError, bad_request, not_found
 from .listing import paginate
-
 from .picker import pick_response, picked_json
 
 log = logging.getLogger("satchel.collections")
@@ -104,6 +103,6 @@ async def delete_collection(request: Request) -> Response:
     if collection.file_fields():
         try:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
-        except Exception:  # noqa: BLE001 - the table is gone; leftover files are orphans
+        except Exception:
             log.warning("could not delete the files of collection %s", collection.id, exc_info=True)
     return Response(status_code=204)

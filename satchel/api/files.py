@@ -8,21 +8,22 @@ record holds can ever become a storage key.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, NamedTuple
 
 from starlette.requests import Request
 
 from ..core import records, rules, tokens
 from ..core.auth import Auth, auth_from_token
 from ..core.collection_model import Collection
-from ..core.fields import field_type
+from ..core.fields import FileField, field_type_as
+from ..errors import ApiError, not_found
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
-from .object_response import ObjectResponse, object_response
 from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, require_auth, satchel
-from ..errors import ApiError, not_found
+from .object_response import ObjectResponse, asked_headers, object_response
 from .picker import picked_json
 
 log = logging.getLogger("satchel.files")
@@ -43,7 +44,7 @@ def query_param(request: Request, name: str) -> str:
 def owning_field(collection: Collection, values: dict[str, Any], filename: str) -> dict[str, Any] | None:
     """The first file field, in schema order, whose value holds `filename` exactly."""
     for field in collection.file_fields():
-        if filename in field_type(field).as_list(values.get(field["name"])):
+        if filename in field_type_as(field, FileField).as_list(values.get(field["name"])):
             return field
     return None
 
@@ -58,25 +59,36 @@ async def can_download_protected(request: Request, collection: Collection) -> bo
     return await rules.can_access(satchel(request), collection, request.path_params["record"], "viewRule", info)
 
 
+class Served(NamedTuple):
+    key: str
+    name: str
+    info: ObjectInfo | None
+    body: AsyncIterator[bytes] | None = None  # the whole body, when it came with the info
+
+
 async def served_object(
     request: Request, storage: Storage, collection: Collection, record_id: str, field: dict[str, Any], filename: str
-) -> tuple[str, str, ObjectInfo | None]:
-    """(key, served name, info): the thumb when one is asked for, allowed and made, else the original."""
+) -> Served:
+    """The thumb when one is asked for, allowed and made, else the original."""
     original = keys.file_key(collection.id, record_id, filename)
-    info = await storage.stat(original)
     thumb = query_param(request, "thumb")
     if not thumb or not thumb_allowed(thumb, field.get("thumbs") or []):
-        return original, filename, info
+        if request.method == "GET" and not asked_headers(request.scope["headers"]):
+            # All of it, whatever it holds: info and body in one backend request (S3: one GET).
+            opened = await storage.open(original)
+            return Served(original, filename, None) if opened is None else Served(original, filename, opened.info, opened.body)
+        return Served(original, filename, await storage.stat(original))
+    info = await storage.stat(original)
     if info is None:
         raise not_found()
     if info.content_type not in THUMB_TYPES:
-        return original, filename, info
+        return Served(original, filename, info)
     thumb_key = keys.thumb_key(collection.id, record_id, filename, thumb)
     thumb_info = await satchel(request).thumbs(storage).ensure(original, thumb_key, thumb, info.content_type)
     if thumb_info is not None:
-        return thumb_key, f"{thumb}_{filename}", thumb_info
+        return Served(thumb_key, f"{thumb}_{filename}", thumb_info)
     log.warning("thumb %s of %s failed; serving the original", thumb, original)
-    return original, filename, info
+    return Served(original, filename, info)
 
 
 async def download(request: Request) -> ObjectResponse:
@@ -98,13 +110,15 @@ async def download(request: Request) -> ObjectResponse:
         raise not_found()
     try:
         storage = sat.storage()
-        key, served_name, info = await served_object(request, storage, collection, record_id, field, filename)
+        served = await served_object(request, storage, collection, record_id, field, filename)
     except StorageInitError:
         raise ApiError(500, "Filesystem initialization failure.") from None
     except StorageError:
         raise not_found() from None
     request.scope.setdefault("satchel", {})["embeddable"] = True
-    if info is None:
+    if served.info is None:
         raise not_found()
     download_flag = truthy(query_param(request, "download"))
-    return object_response(request.method, request.scope["headers"], storage, key, info, served_name, download_flag)
+    return object_response(
+        request.method, request.scope["headers"], storage, served.key, served.info, served.name, download_flag, served.body
+    )

@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..strconv import truthy
 from ..errors import bad_request
+from ..strconv import truthy
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000

@@ -369,9 +369,19 @@ def asked_headers(raw: RawHeaders) -> dict[str, str]:
 
 
 def object_response(
-    method: str, raw_headers: RawHeaders, storage: Storage, key: str, info: ObjectInfo, served_name: str, download: bool
+    method: str,
+    raw_headers: RawHeaders,
+    storage: Storage,
+    key: str,
+    info: ObjectInfo,
+    served_name: str,
+    download: bool,
+    body: AsyncIterator[bytes] | None = None,
 ) -> ObjectResponse:
-    """The full response for one stored object, status and headers as PocketBase 0.40 sends them."""
+    """The full response for one stored object, status and headers as PocketBase 0.40 sends them.
+
+    `body` is the whole object, already opened with its info (a GET asking no range or condition).
+    """
     asked = asked_headers(raw_headers)
     status = check_preconditions(method, asked, info.modified)
     try:
@@ -379,19 +389,19 @@ def object_response(
     except RangeNotSatisfiable as exc:
         return _error_416(method, serve_headers(info, served_name, download), exc, info.size)
     if status is None and not ranges:  # the common case: all of it, headers from the cache
-        headers = whole_object_headers(info.content_type, info.modified, info.size, served_name, download)
-        return ObjectResponse(200, headers, b"" if method == "HEAD" else _whole_body(storage, key, info))
+        cached = whole_object_headers(info.content_type, info.modified, info.size, served_name, download)
+        return ObjectResponse(200, cached, b"" if method == "HEAD" else _whole_body(storage, key, info, body))
     headers = serve_headers(info, served_name, download)
     if status is not None:
         return _precondition_failed(method, status, headers)
     return _partial(method, storage, key, info, ranges, headers)
 
 
-def _whole_body(storage: Storage, key: str, info: ObjectInfo) -> bytes | AsyncIterator[bytes]:
+def _whole_body(storage: Storage, key: str, info: ObjectInfo, opened: AsyncIterator[bytes] | None) -> bytes | AsyncIterator[bytes]:
     """A whole object's body: a small local file read right here, in one go, else a stream."""
     path = storage.local_path(key)
     if path is None or info.size > SMALL_FILE:
-        return storage.iter_range(key, 0, info.size)
+        return opened or storage.iter_range(key, 0, info.size)
     fd = os.open(path, os.O_RDONLY)
     try:
         return os.read(fd, info.size)

@@ -13,10 +13,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..errors import bad_request
 from ..strconv import truthy
 from ..tokenizer import split_tokens
 from .context import JSONResponse
-from ..errors import bad_request
 
 Modifier = Any  # a callable value -> value, or None
 EXCLUDED_TAGS = {"head", "style", "script", "iframe", "embed", "applet", "object", "svg", "img", "picture", "dialog",

@@ -20,9 +20,9 @@ from ..core.fields import field_type
 from ..core.rules import query
 from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import rule_body
+from ..errors import ApiError, bad_request, not_found
 from .body import BODY_LIMIT, read_body
 from .context import JSONResponse, collection_or_404, current_auth, satchel
-from ..errors import ApiError, bad_request, not_found
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
 
@@ -32,14 +32,7 @@ SUPERUSER_ONLY_FIELDS = ("@collection.", "@request.")
 
 def body_limit(collection: Collection) -> int:
     """PocketBase's per-collection limit: room for every file field's uploads and big JSON/editor values."""
-    limit = BODY_LIMIT
-    for field in collection.fields:
-        ftype = field_type(field)
-        if field["type"] == "file":
-            limit += ftype.max_size(field) * ftype.max_select(field)
-        elif field["type"] in ("json", "editor"):
-            limit += ftype.max_size(field)
-    return limit
+    return BODY_LIMIT + sum(field_type(field).body_allowance(field) for field in collection.fields)
 
 
 def request_info(request: Request, auth: Auth | None, body: dict[str, Any] | None = None,
@@ -168,7 +161,7 @@ async def create_record(request: Request) -> JSONResponse:
     auth = await current_auth(request)
     _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
-    with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
+    with await read_body(request, body_limit(collection), sat.spool.folder()) as body:
         zero = {f["name"]: field_type(f).zero(f) for f in collection.fields}
         data = rule_body(collection, zero, body.values, _uploads(body), is_superuser(auth))
         info = request_info(request, auth, data)
@@ -194,7 +187,7 @@ async def update_record(request: Request) -> JSONResponse:
     stored = await records.find(sat, collection, request.path_params["id"])
     if stored is None:
         raise not_found()
-    with await read_body(request, body_limit(collection), sat.config.tmp_dir) as body:
+    with await read_body(request, body_limit(collection), sat.spool.folder()) as body:
         data = rule_body(collection, stored, body.values, _uploads(body), is_superuser(auth))
         info = request_info(request, auth, data)
         current = await _find_allowed(request, collection, "updateRule", info)

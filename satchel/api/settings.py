@@ -11,10 +11,10 @@ from starlette.responses import Response
 
 from ..core.collection_shape import fits
 from ..core.state import s3_storage
+from ..errors import ApiError, bad_request, field_error
 from ..storage.base import StorageError
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
-from ..errors import ApiError, bad_request, field_error
 from .picker import picked_json
 
 S3_REQUIRED = ("accessKey", "bucket", "endpoint", "region", "secret")

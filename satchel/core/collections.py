@@ -7,8 +7,8 @@ import re
 import zlib
 from typing import Any
 
-from ..errors import ApiError, bad_request, field_error
 from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
+from ..errors import ApiError, bad_request, field_error
 from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
 from .collection_model import AUTH_RULES, RULES, TYPES, Collection
 from .collection_shape import check_body
@@ -77,7 +77,7 @@ def new_collection(body: dict[str, Any], lookup: Schema) -> Collection:
     """Build and check a collection from a create request body."""
     check_body(body)
     type_ = body.get("type") or "base"
-    name = body.get("name") if isinstance(body.get("name"), str) else ""
+    name: str = body["name"] if isinstance(body.get("name"), str) else ""
     stamp = now()
     data: dict[str, Any] = {
         "id": body.get("id") or _free_id(collection_id(type_, name), lookup),

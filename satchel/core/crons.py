@@ -95,7 +95,7 @@ class Crons:
     async def _run(self, job: Job) -> None:
         try:
             await job.run(self.sat)
-        except Exception:  # noqa: BLE001 - one failed run must not stop the schedule
+        except Exception:
             log.exception("cron job %s failed", job.id)
         else:
             log.info("cron job %s ran", job.id)
@@ -117,5 +117,5 @@ class Crons:
             await asyncio.sleep((minute - now).total_seconds())
             try:
                 await self.tick(minute)
-            except Exception:  # noqa: BLE001 - a database hiccup skips one minute, not the schedule
+            except Exception:
                 log.warning("cron tick at %s failed", minute.isoformat(), exc_info=True)

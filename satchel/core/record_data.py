@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .collection_model import Collection
-from .fields import field_type
+from .fields import MultiValueField, field_type
 from .fields.casting import to_float, to_str_list
 
 # Fields a client never sets through the records API.
@@ -31,7 +31,7 @@ def apply_modifier(field: dict[str, Any], current: Any, modifier: str, value: An
     if field["type"] == "number":
         delta = to_float(value)
         return to_float(current) + (delta if modifier == "+" else -delta if modifier == "-" else 0)
-    if field["type"] not in ("select", "relation", "file"):
+    if not isinstance(ftype, MultiValueField):  # select, relation, file
         return current
     old = to_str_list(current)
     if modifier == "-":

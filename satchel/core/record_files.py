@@ -7,6 +7,7 @@ validate, write new files, commit the row, then delete the files it no longer na
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..files.names import normalize_filename, original_name_metadata
 from ..storage import keys
 from ..storage.base import Storage
 from .collection_model import Collection
-from .fields import field_type
+from .fields import FileField, field_type, field_type_as
 from .fields.casting import to_str_list
 from .record_data import split_key
 
@@ -98,9 +99,9 @@ def names(entries: list[Entry]) -> list[str]:
     return [_entry_name(e) for e in entries]
 
 
-def validate(field: dict[str, Any], entries: list[Entry], db_names: list[str]) -> dict[str, Any] | None:
+def validate(field: dict[str, Any], entries: Sequence[Entry], db_names: list[str]) -> dict[str, Any] | None:
     """The first failing rule, in PocketBase's order: blank, unknown names, count, each upload."""
-    ftype = field_type(field)
+    ftype = field_type_as(field, FileField)
     if not entries:
         return field_error("validation_required", "Cannot be blank.") if field.get("required") else None
     unknown = [e for e in entries if isinstance(e, str) and e not in db_names]
@@ -147,7 +148,7 @@ async def delete_keys(storage: Storage, written: list[str]) -> None:
     for key in written:
         try:
             await storage.delete(key)
-        except Exception:  # noqa: BLE001 - cleanup must go on; the orphan is logged
+        except Exception:
             log.warning("could not delete %s", key, exc_info=True)
 
 
@@ -159,5 +160,5 @@ async def delete_removed(storage: Storage, collection: Collection, record_id: st
         try:
             await storage.delete(keys.file_key(collection.id, record_id, name))
             await storage.delete_prefix(keys.thumbs_prefix(collection.id, record_id, name))
-        except Exception:  # noqa: BLE001 - the row is committed; a leftover file is only an orphan
+        except Exception:
             log.warning("could not delete %s of record %s", name, record_id, exc_info=True)

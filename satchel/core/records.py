@@ -10,15 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import ApiError, bad_request, field_error
 from ..db import store
 from ..db.indexes import violated_columns
+from ..errors import ApiError, bad_request, field_error
 from ..storage import keys
 from ..storage.base import StorageError
 from . import record_files
 from .auth import Auth, is_superuser
 from .collection_model import Collection
-from .fields import field_type
+from .fields import FileField, field_type, field_type_as
 from .fields.date import now
 from .fields.password import check_password, hash_password
 from .fields.text import generate
@@ -97,12 +97,13 @@ def _prepare(
     old_files: dict[str, list[str]] = {}
     for field in collection.file_fields():
         name = field["name"]
-        old = field_type(field).as_list(current.get(name))
+        ftype = field_type_as(field, FileField)
+        old = ftype.as_list(current.get(name))
         entries = record_files.resolve(field, old, data, body.files)
         if entries is not None:
             files[name] = entries
             old_files[name] = old
-            values[name] = field_type(field).shape(record_files.names(entries), field)
+            values[name] = ftype.shape(record_files.names(entries), field)
     stamp = now()
     for field in collection.fields:
         if field["type"] == "autodate" and (is_new and field.get("onCreate") or field.get("onUpdate")):
@@ -153,7 +154,7 @@ def _validate(conn: Connection, sat: Satchel, collection: Collection, save: Save
     for field in collection.fields:
         name = field["name"]
         ftype = field_type(field)
-        if field["type"] == "file":
+        if isinstance(ftype, FileField):
             db_names = ftype.as_list(db_row.get(name)) if db_row else []
             entries = save.files.get(name, ftype.as_list(save.values.get(name)))
             error = record_files.validate(field, entries, db_names)
@@ -194,7 +195,7 @@ async def save(
     collection's manageRule for this record."""
     is_new = current is None
     failed = "Failed to create record." if is_new else "Failed to update record."
-    base = {f["name"]: field_type(f).zero(f) for f in collection.fields} if is_new else current
+    base = current if current is not None else {f["name"]: field_type(f).zero(f) for f in collection.fields}
     plan = _prepare(sat, collection, base, body, auth, is_new)
     row = _to_row(collection, plan.values)
     if check is not None and not await check(row):
@@ -212,7 +213,7 @@ async def save(
         raise ApiError(400, failed, errors)
     for name, plain in plan.passwords.items():
         if plain:
-            plan.values[name] = hash_password(plain, collection.field(name).get("cost") or 0)
+            plan.values[name] = hash_password(plain, collection.fields_by_name[name].get("cost") or 0)
     storage = None
     written: list[str] = []
     if any(isinstance(e, record_files.NewFile) for entries in plan.files.values() for e in entries):
@@ -261,7 +262,7 @@ async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
         return
     try:
         await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
-    except Exception:  # noqa: BLE001 - the row is gone; leftover files are orphans, not lost data
+    except Exception:
         log.warning("could not delete the files of %s/%s", collection.id, record_id, exc_info=True)
 
 

@@ -13,12 +13,13 @@ from sqlalchemy.engine import Connection
 from ..config import Config
 from ..db import store, tables
 from ..db.engine import Database
+from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
-from . import schema
-from .crons import Crons, Job
+from . import schema, sweeper
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
+from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
 from .logs import Logs, cleanup
 from .schema import Schema
@@ -48,7 +49,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
-        os.makedirs(config.tmp_dir, exist_ok=True)
+        os.makedirs(config.data_dir, exist_ok=True)  # SQLite's file goes there
+        self.spool = Spool(config.tmp_dir)
         self.db = Database(config.database_url)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
@@ -58,13 +60,16 @@ class Satchel:
         self._thumbs: Thumbs | None = None
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
+        self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
         self.logs = Logs(config, self.db)
         self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
 
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`; and the logs table."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`, and the
+        logs table; remove upload temp files that processes gone before this one left behind."""
+        sweeper.sweep_spool(self)
         self.db.write_sync(_bootstrap)
         self.db.read_sync(self.load_sync)
         self.logs.init_sync()
@@ -114,7 +119,10 @@ class Satchel:
             from ..thumbs.service import Thumbs
 
             cfg = self.config
-            self._thumbs = Thumbs(storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait)
+            self._thumbs = Thumbs(
+                storage, cfg.thumb_workers, cfg.thumb_max_pixels, cfg.thumb_max_wait,
+                hold=self.db.locks.hold, memory=cfg.thumb_memory_mib << 20, tmp_dir=self.spool.folder,
+            )
         return self._thumbs
 
     # collections ----------------------------------------------------------------

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from ..db import store
+from .email_format import is_email_format
 from .fields.date import now
-from .fields.email import EmailField
 from .fields.password import hash_password
 from .fields.text import generate
 from .state import Satchel
 
 
 async def upsert(sat: Satchel, email: str, password: str) -> str:
-    if EmailField().validate_value(email, {}, None) is not None:
+    if not is_email_format(email):
         raise ValueError("invalid or missing email address")
     if len(password) < 8:
         raise ValueError("the password must be at least 8 characters")

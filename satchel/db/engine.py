@@ -17,6 +17,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .locks import AdvisoryLocks, FileLocks
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
@@ -66,6 +68,12 @@ class Database:
         self._write_lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
         self._inline_pid = 0
+        # SQLite's processes share a host: lock files beside the database file will do.
+        self.locks: FileLocks | AdvisoryLocks = (
+            FileLocks(os.path.join(os.path.dirname(self.engine.url.database or "."), ".locks"))
+            if self.is_sqlite
+            else AdvisoryLocks(self.engine)
+        )
 
     def inline_sqlite(self) -> sqlite3.Connection | None:
         """SQLite only: a driver connection for tiny indexed reads right on the event loop.
@@ -77,7 +85,7 @@ class Database:
         if not self.is_sqlite:
             return None
         if self._inline is None or self._inline_pid != os.getpid():  # never share across fork
-            conn = sqlite3.connect(self.engine.url.database, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.row_factory = sqlite3.Row
             self._inline, self._inline_pid = conn, os.getpid()
@@ -108,6 +116,7 @@ class Database:
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 raw = conn.connection.driver_connection  # autocommit: a checkpoint can't run inside a transaction
+                assert raw is not None
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 raw.execute("PRAGMA optimize")
             else:
@@ -115,6 +124,8 @@ class Database:
                 conn.commit()
 
     def dispose(self) -> None:
+        if isinstance(self.locks, AdvisoryLocks):
+            self.locks.close()
         if self._inline is not None:
             self._inline.close()
             self._inline = None

@@ -60,7 +60,7 @@ def parse_index(statement: str) -> Index | None:
     for part in parts:
         cm = _COLUMN.match(part)
         column = cm.group(1).strip(_TRIM) if cm else ""
-        if column:
+        if cm and column:
             columns.append(IndexColumn(column, (cm.group(2) or "").strip(), (cm.group(3) or "").upper()))
     if not name or not table.strip(_TRIM) or not columns:
         return None

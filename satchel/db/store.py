@@ -67,7 +67,9 @@ def _inline_one(db: Database, key: tuple[str, ...], build: Callable[[], sa.Selec
     sql = _INLINE_SQL.get(key)
     if sql is None:
         sql = _INLINE_SQL[key] = str(build().compile(dialect=db.engine.dialect))
-    return db.inline_sqlite().execute(sql, (value,)).fetchone()
+    inline = db.inline_sqlite()
+    assert inline is not None  # only called on SQLite
+    return inline.execute(sql, (value,)).fetchone()
 
 
 async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, Any] | None:
@@ -82,7 +84,7 @@ async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, A
 async def find_param(db: Database, key: str) -> str | None:
     if not db.is_sqlite:
         return await db.read(get_param, key)
-    build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))  # noqa: E731
+    build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))
     row = _inline_one(db, ("_params.value",), build, key)
     return row[0] if row else None
 
@@ -96,6 +98,12 @@ def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase
     col = table.c[column]
     condition = sa.func.lower(col) == str(value).lower() if nocase else col == value
     return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(2)).mappings()]
+
+
+def select_columns(conn: Connection, table: sa.Table, columns: list[str], ids: list[str]) -> dict[str, list[Any]]:
+    """The named columns of the rows with these ids, by id (rows that don't exist are absent)."""
+    query = sa.select(table.c.id, *(table.c[name] for name in columns)).where(table.c.id.in_(ids))
+    return {row[0]: list(row[1:]) for row in conn.execute(query)}
 
 
 def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:

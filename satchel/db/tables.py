@@ -94,13 +94,13 @@ def copy_column(conn: Connection, table: str, source: str, target: str, convert:
 def drop_column(conn: Connection, table: str, name: str) -> None:
     for index in sa.inspect(conn).get_indexes(table):
         if name in index["column_names"]:
-            conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'])}"))
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'] or '')}"))
     conn.execute(sa.text(f"ALTER TABLE {_quote(conn, table)} DROP COLUMN {_quote(conn, name)}"))
 
 
 def drop_indexes(conn: Connection, table: str) -> None:
     for index in sa.inspect(conn).get_indexes(table):
-        conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'])}"))
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'] or '')}"))
 
 
 def _quote(conn: Connection, name: str) -> str:

@@ -27,12 +27,34 @@ class ObjectInfo:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """An object's info and its whole body, to be read to the end (a download)."""
+
+    info: ObjectInfo
+    body: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An entry found by a listing: an object, or debris of a write that never finished."""
+
+    key: str
+    size: int
+    modified: float  # unix seconds: last write (local), creation or upload start (S3)
+
+
 class Storage:
     """Base class: backends implement every method below."""
 
     async def stat(self, key: str) -> ObjectInfo | None:
         """Return the object's info, or None when there is no such object."""
         raise NotImplementedError("subclasses of Storage must provide a stat() method")
+
+    async def open(self, key: str) -> Opened | None:
+        """The object's info and whole body, or None: one request where the backend can (S3's GET)."""
+        info = await self.stat(key)
+        return None if info is None else Opened(info, self.iter_range(key, 0, info.size))
 
     async def put_file(
         self, key: str, path: str, content_type: str, metadata: dict[str, str] | None = None
@@ -65,3 +87,12 @@ class Storage:
     async def delete_prefix(self, prefix: str) -> None:
         """Delete every object under `prefix` (which ends with "/"), and empty folders."""
         raise NotImplementedError("subclasses of Storage must provide a delete_prefix() method")
+
+    def list_objects(self) -> AsyncIterator[StoredObject]:
+        """Yield every stored object a page at a time (never the whole listing in memory)."""
+        raise NotImplementedError("subclasses of Storage must provide a list_objects() method")
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        """Remove the debris of writes that never finished (a crash mid-put), last touched
+        before `before` (unix seconds), and return it; a write still going on is newer."""
+        raise NotImplementedError("subclasses of Storage must provide a remove_partials() method")

@@ -36,3 +36,16 @@ def thumbs_prefix(collection_id: str, record_id: str, filename: str) -> str:
 
 def thumb_key(collection_id: str, record_id: str, filename: str, size: str) -> str:
     return thumbs_prefix(collection_id, record_id, filename) + _part(f"{size}_{filename}")
+
+
+def owner(key: str) -> tuple[str, str, str] | None:
+    """The collection id, record id and file name a record file's or thumb's key belongs to;
+    None for a key of any other shape (not one Satchel wrote for a record)."""
+    parts = key.split("/")
+    if len(parts) == 3 and all(parts):
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 4 and all(parts) and parts[2].startswith("thumbs_"):
+        filename = parts[2].removeprefix("thumbs_")
+        if filename and parts[3].endswith("_" + filename):
+            return parts[0], parts[1], filename
+    return None

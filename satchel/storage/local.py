@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
+import re
 import shutil
 import stat as stat_mode
 import time
@@ -24,13 +26,17 @@ from contextlib import contextmanager, suppress
 import anyio
 import anyio.to_thread
 
-from .base import ObjectInfo, Storage, StorageError, StorageInitError
+from .base import ObjectInfo, Storage, StorageError, StorageInitError, StoredObject
 
 ATTRS_EXT = ".attrs"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CHUNK_SIZE = 256 * 1024
 CACHE_SIZE = 4096  # paths and infos remembered per process (cleared when full)
 _TEMP_TRIES = 10_000
+LIST_PAGE = 1000  # files stat-ed per worker-thread hop when listing
+# What _create_temp names a write in progress. A stored name never ends like this: its only
+# dots are in its extension, which is at most 20 characters (files/names.py).
+_TEMP_NAME = re.compile(r"\.[0-9a-f]{16}\.tmp\Z")
 
 
 def encode_attrs(content_type: str, metadata: dict[str, str] | None, md5: bytes) -> bytes:
@@ -76,11 +82,13 @@ def _os_errors(key: str) -> Iterator[None]:
 def _create_temp(path: str) -> tuple[str, int]:
     """Exclusively create `{path}.{hex ns}.tmp` with mode 0666 (umask applies)."""
     for _ in range(_TEMP_TRIES):
-        name = f"{path}.{time.time_ns():x}.tmp"
+        name = f"{path}.{time.time_ns():016x}.tmp"
         try:
             return name, os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        except FileNotFoundError:  # the folder was empty and a sweep or delete removed it
+            os.makedirs(os.path.dirname(path), 0o777, exist_ok=True)
     raise FileExistsError(f"cannot create a temp file for {path}")
 
 
@@ -238,6 +246,51 @@ class LocalStorage(Storage):
         folder = self._path(prefix.rstrip("/"))
         with _os_errors(prefix):
             await anyio.to_thread.run_sync(_remove_tree, folder)
+
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        files = _files(self.root)
+        while page := await anyio.to_thread.run_sync(_next_page, files):
+            for key, st in page:
+                if not key.endswith(ATTRS_EXT) and not _TEMP_NAME.search(key):
+                    yield StoredObject(key, st.st_size, st.st_mtime)
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        return await anyio.to_thread.run_sync(self._remove_partials, before)
+
+    def _remove_partials(self, before: float) -> list[StoredObject]:
+        """Temp files of writes cut short, sidecars left without their object (a crash between
+        the sidecar's rename and the object's, or between a delete's two removals), then the
+        folders left empty (a write that finds its folder gone makes it again)."""
+        removed = []
+        for key, st in _files(self.root):
+            path = os.path.join(self.root, key)
+            partial = _TEMP_NAME.search(key) or (key.endswith(ATTRS_EXT) and not os.path.exists(path[: -len(ATTRS_EXT)]))
+            if partial and st.st_mtime < before:
+                with suppress(FileNotFoundError):
+                    os.remove(path)
+                    removed.append(StoredObject(key, st.st_size, st.st_mtime))
+        for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
+            if dirpath != self.root and not filenames:
+                with suppress(OSError):  # not empty (a subfolder kept, a file just written)
+                    os.rmdir(dirpath)
+        return removed
+
+
+def _files(root: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Every regular file under `root`: its key ("/"-separated, relative) and its stat."""
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:  # removed since the folder was read
+                continue
+            if stat_mode.S_ISREG(st.st_mode):
+                yield os.path.relpath(path, root).replace(os.sep, "/"), st
+
+
+def _next_page(files: Iterator[tuple[str, os.stat_result]]) -> list[tuple[str, os.stat_result]]:
+    return list(itertools.islice(files, LIST_PAGE))
 
 
 def _remove_tree(folder: str) -> None:

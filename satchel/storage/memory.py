@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import ObjectInfo, Storage, StorageError
+from .base import ObjectInfo, Storage, StorageError, StoredObject
 
 CHUNK_SIZE = 64 * 1024
 
@@ -71,3 +71,10 @@ class MemoryStorage(Storage):
             raise ValueError(f"prefix must end with '/': {prefix!r}")
         for key in [k for k in self._objects if k.startswith(prefix)]:
             del self._objects[key]
+
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        for key, obj in list(self._objects.items()):
+            yield StoredObject(key, obj.info.size, obj.info.modified)
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        return []  # a put here is one step: nothing is ever half written

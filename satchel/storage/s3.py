@@ -3,11 +3,14 @@
 Keys sit in the bucket root (`{collectionId}/{recordId}/{filename}`), the stored type is
 the object's Content-Type and the original filename is `x-amz-meta-original-filename`,
 URL-escaped the way Go's `url.PathEscape` does it. boto3 blocks, so every call runs in a
-worker thread through `_run`, the one place that also turns boto errors into StorageError.
+worker thread through `_run`, the one place that also turns boto errors into StorageError and
+logs them. Those threads are S3's own (a limiter apart from the one database reads use), so a
+slow or frozen S3 holds up downloads, never requests that don't touch it.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 import threading
@@ -21,9 +24,13 @@ from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import ObjectInfo, Storage, StorageError, StorageInitError
+from .base import ObjectInfo, Opened, Storage, StorageError, StorageInitError, StoredObject
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 256 * 1024
+S3_THREADS = 64  # S3 calls in flight per process; apart from the database's threads
+READ_TIMEOUT = 20  # seconds without a byte from S3 before a call fails (then retried)
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call accepts
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _PATH_ESCAPE_SAFE = "$&+:=@"  # what Go's url.PathEscape leaves alone besides [A-Za-z0-9-._~]
@@ -32,8 +39,12 @@ _TEST_ALPHABET = string.ascii_letters + string.digits
 T = TypeVar("T")
 
 
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
 def _is_not_found(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND
+    return _error_code(exc) in _NOT_FOUND
 
 
 class S3Storage(Storage):
@@ -60,6 +71,7 @@ class S3Storage(Storage):
         self._force_path_style = force_path_style
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._threads = anyio.CapacityLimiter(S3_THREADS)
 
     def _s3(self) -> Any:
         """The boto3 client, made once: creating one is slow, using one is thread-safe."""
@@ -72,6 +84,8 @@ class S3Storage(Storage):
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required",
                     connect_timeout=10,
+                    read_timeout=READ_TIMEOUT,
+                    max_pool_connections=S3_THREADS,
                     retries={"mode": "standard", "max_attempts": 3},
                 )
                 self._client = boto3.session.Session().client(
@@ -84,31 +98,53 @@ class S3Storage(Storage):
                 )
             return self._client
 
-    async def _run(self, call: Callable[..., T], *args: Any) -> T:
-        """Run a blocking boto3 call in a worker thread; boto failures become StorageError."""
+    async def _run(self, what: str, key: str, call: Callable[..., T], *args: Any) -> T:
+        """Run a blocking boto3 call in one of S3's threads; boto failures are logged and become StorageError."""
         try:
-            return await anyio.to_thread.run_sync(call, *args)
+            return await anyio.to_thread.run_sync(call, *args, limiter=self._threads)
         except (BotoCoreError, ClientError, Boto3Error) as exc:  # Boto3Error: upload_file's own
+            log.warning("s3 %s %s/%s failed: %s", what, self.bucket, key, exc)
             raise StorageError(f"s3: {exc}") from exc
 
-    async def stat(self, key: str) -> ObjectInfo | None:
-        def head() -> dict[str, Any] | None:
+    def _unless_missing(self, operation: str, key: str) -> Callable[[], dict[str, Any] | None]:
+        """The client's `operation` (head_object, get_object) on `key`; a missing object is None, not an error."""
+
+        def run() -> dict[str, Any] | None:
             try:
-                return self._s3().head_object(Bucket=self.bucket, Key=key)
+                result: dict[str, Any] = getattr(self._s3(), operation)(Bucket=self.bucket, Key=key)
+                return result
             except ClientError as exc:
                 if _is_not_found(exc):
                     return None
                 raise
 
-        head_result = await self._run(head)
-        if head_result is None:
-            return None
+        return run
+
+    @staticmethod
+    def _info(result: dict[str, Any]) -> ObjectInfo:
+        """The object's info from a HEAD or a whole-object GET (their headers are the same)."""
         return ObjectInfo(
-            size=head_result["ContentLength"],
-            modified=head_result["LastModified"].timestamp(),
-            content_type=head_result.get("ContentType") or "application/octet-stream",
-            metadata={k: unquote(v) for k, v in head_result.get("Metadata", {}).items()},
+            size=result["ContentLength"],
+            modified=result["LastModified"].timestamp(),
+            content_type=result.get("ContentType") or "application/octet-stream",
+            metadata={k: unquote(v) for k, v in result.get("Metadata", {}).items()},
         )
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        result = await self._run("HEAD", key, self._unless_missing("head_object", key))
+        return None if result is None else self._info(result)
+
+    async def open(self, key: str) -> Opened | None:
+        """One GET for a whole download: PocketBase makes one too (no HEAD first)."""
+        result = await self._run("GET", key, self._unless_missing("get_object", key))
+        return None if result is None else Opened(self._info(result), self._chunks(key, result["Body"]))
+
+    async def _chunks(self, key: str, body: Any) -> AsyncIterator[bytes]:
+        try:
+            while chunk := await self._run("GET", key, body.read, CHUNK_SIZE):
+                yield chunk
+        finally:
+            body.close()
 
     @staticmethod
     def _extra_args(content_type: str, metadata: dict[str, str] | None) -> dict[str, Any]:
@@ -120,40 +156,32 @@ class S3Storage(Storage):
     ) -> None:
         # upload_file switches to a multipart upload for big files on its own.
         extra = self._extra_args(content_type, metadata)
-        await self._run(lambda: self._s3().upload_file(path, self.bucket, key, ExtraArgs=extra))
+        await self._run("PUT", key, lambda: self._s3().upload_file(path, self.bucket, key, ExtraArgs=extra))
 
     async def put_bytes(
         self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
     ) -> None:
         extra = self._extra_args(content_type, metadata)
-        await self._run(
-            lambda: self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
-        )
+        await self._run("PUT", key, lambda: self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, **extra))
 
     async def iter_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
         if length <= 0:
             return
         byte_range = f"bytes={start}-{start + length - 1}"
-        response = await self._run(
-            lambda: self._s3().get_object(Bucket=self.bucket, Key=key, Range=byte_range)
-        )
-        body = response["Body"]
-        try:
-            while chunk := await self._run(body.read, CHUNK_SIZE):
-                yield chunk
-        finally:
-            body.close()
+        response = await self._run("GET", key, lambda: self._s3().get_object(Bucket=self.bucket, Key=key, Range=byte_range))
+        async for chunk in self._chunks(key, response["Body"]):
+            yield chunk
 
     async def download_to(self, key: str, path: str) -> None:
-        await self._run(lambda: self._s3().download_file(self.bucket, key, path))
+        await self._run("GET", key, lambda: self._s3().download_file(self.bucket, key, path))
 
     async def delete(self, key: str) -> None:
-        await self._run(lambda: self._s3().delete_object(Bucket=self.bucket, Key=key))
+        await self._run("DELETE", key, lambda: self._s3().delete_object(Bucket=self.bucket, Key=key))
 
     async def delete_prefix(self, prefix: str) -> None:
         if not prefix.endswith("/"):
             raise ValueError(f"prefix must end with '/': {prefix!r}")
-        await self._run(self._delete_prefix_sync, prefix)
+        await self._run("DELETE", prefix, self._delete_prefix_sync, prefix)
 
     def _delete_prefix_sync(self, prefix: str) -> None:
         """List every key under `prefix` and delete them in batches of 1000."""
@@ -168,6 +196,37 @@ class S3Storage(Storage):
             if errors := result.get("Errors"):
                 first = errors[0]
                 raise StorageError(f"s3: cannot delete {first.get('Key')}: {first.get('Message')}")
+
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        pages = await self._run("LIST", "", lambda: iter(self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)))
+        while page := await self._run("LIST", "", next, pages, None):
+            for obj in page.get("Contents", []):
+                yield StoredObject(obj["Key"], obj["Size"], obj["LastModified"].timestamp())
+
+    async def remove_partials(self, before: float) -> list[StoredObject]:
+        """Abort the multipart uploads started before `before`: their parts are stored (and
+        billed) but invisible in listings until completed or aborted."""
+        return await self._run("ABORT UPLOADS", "", self._abort_uploads, before)
+
+    def _abort_uploads(self, before: float) -> list[StoredObject]:
+        client = self._s3()
+        removed = []
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket):
+            for upload in page.get("Uploads", []):
+                started = upload["Initiated"].timestamp()
+                if started >= before:
+                    continue
+                ids = {"Bucket": self.bucket, "Key": upload["Key"], "UploadId": upload["UploadId"]}
+                try:
+                    parts = client.get_paginator("list_parts").paginate(**ids)
+                    size = sum(part["Size"] for page in parts for part in page.get("Parts", []))
+                    client.abort_multipart_upload(**ids)
+                except ClientError as exc:
+                    if _error_code(exc) == "NoSuchUpload":  # completed or aborted meanwhile
+                        continue
+                    raise
+                removed.append(StoredObject(upload["Key"], size, started))
+        return removed
 
     async def test_connection(self) -> None:
         """Upload, then delete, a test object like `POST /api/settings/test/s3` does."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import math
 
-from PIL import Image, ImageMath
+from PIL import Image, ImageFile, ImageMath, JpegImagePlugin
 
 from .geometry import Box, Plan, Size, plan_thumb
 from .spec import ThumbSize
 
 FloatBox = tuple[float, float, float, float]
+
+STRIP_PIXELS = 1 << 22  # pixels per strip of a float resize pass: about 100 MB of work at a time
 
 # Stored types that get thumbs are sniffed from content (spec §5.2), so these decoders are all
 # that is needed; refusing the rest keeps Pillow's rarer parsers away from uploaded bytes.
@@ -99,7 +101,7 @@ def make_thumb(src_path: str, size: ThumbSize, stored_type: str, max_pixels: int
 
 
 def _make(
-    im: Image.Image, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
+    im: ImageFile.ImageFile, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
 ) -> tuple[bytes, str]:
     # Don't let a small file declare a huge canvas: check every size before decoding pixels.
     _guard(im.size, max_pixels)
@@ -157,17 +159,20 @@ def _vp8_as_go_decodes(frame: Image.Image) -> Image.Image:
     return rgb
 
 
-def _gif_frame_box(im: Image.Image) -> Box | None:
+def _gif_frame_box(im: ImageFile.ImageFile) -> Box | None:
     """A GIF's first frame rectangle: Go decodes that frame alone, not the whole canvas."""
     if im.format != "GIF" or not im.tile:
         return None
-    left, top, right, bottom = im.tile[0].extents
+    extents = im.tile[0].extents
+    if extents is None:
+        return None
+    left, top, right, bottom = extents
     return left, top, min(right, im.width), min(bottom, im.height)
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: ImageFile.ImageFile) -> int:
     """The EXIF orientation, read only where Go's imaging reads it: a JPEG's first APP1."""
-    if im.format not in ("JPEG", "MPO"):
+    if not isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO is one too
         return 1
     app1 = next((data for marker, data in im.applist if marker == "APP1"), b"")
     if not app1.startswith(b"Exif"):
@@ -196,8 +201,9 @@ def _decode(im: Image.Image, bounds: Box | None) -> Image.Image:
         im = im.convert("I").point(lambda v: v / 256).convert("L")  # Go keeps the high byte
     if "A" not in im.mode and "transparency" not in im.info:
         return im if im.mode == "RGB" else im.convert("RGB")
-    rgba = im.convert("RGBA")
-    return rgba.convert("RGB") if rgba.getchannel("A").getextrema() == (255, 255) else rgba
+    rgba = im if im.mode == "RGBA" else im.convert("RGBA")  # no full-size copy when it already is
+    alpha_range = rgba.getextrema()[-1]  # per band on RGBA: the last is alpha
+    return rgba.convert("RGB") if alpha_range == (255, 255) else rgba
 
 
 def _apply(frame: Image.Image, plan: Plan) -> Image.Image:
@@ -255,8 +261,26 @@ def _straight_alpha_pass(im: Image.Image, size: Size) -> Image.Image:
     """One resize pass over RGBA that weights colour by alpha in float, like Go's imaging.
 
     Pillow's own RGBA resize premultiplies into 8 bits, which wrecks the colour of faint
-    pixels (alpha 3 keeps 2 bits of colour); float bands keep it.
+    pixels (alpha 3 keeps 2 bits of colour); float bands keep it. Float bands cost 16 bytes
+    a pixel, so a big image goes through in strips along the axis that keeps its length:
+    a one-axis resize treats each row (or column) on its own, so strips give the same pixels.
     """
+    horizontal = size[0] != im.width
+    across = im.height if horizontal else im.width
+    step = max(1, STRIP_PIXELS // (im.width if horizontal else im.height))
+    if across <= step:
+        return _float_pass(im, size)
+    out = Image.new("RGBA", size)
+    for start in range(0, across, step):
+        end = min(start + step, across)
+        if horizontal:
+            out.paste(_float_pass(im.crop((0, start, im.width, end)), (size[0], end - start)), (0, start))
+        else:
+            out.paste(_float_pass(im.crop((start, 0, end, im.height)), (end - start, size[1])), (start, 0))
+    return out
+
+
+def _float_pass(im: Image.Image, size: Size) -> Image.Image:
     bands = [band.convert("F") for band in im.split()]
     alpha = bands[3].resize(size, Image.Resampling.BILINEAR)
     out = []

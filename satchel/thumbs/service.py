@@ -1,7 +1,10 @@
 """Make thumbs on first request, once, off the event loop (PocketBase's `fileApi.createThumb`).
 
-Concurrent requests for one thumb share one generation; a fixed number of slots bounds how
-many run at once, and a request that waits longer than `max_wait` for a slot gives up.
+Concurrent requests for one thumb share one generation in a process, and a cluster lock (see
+db/locks.py) makes it one generation across processes and instances: whoever gets the lock
+second finds the thumb made. A fixed number of slots bounds how many run at once, a memory
+budget bounds the pixels they decode (budget.py), and a request that waits longer than
+`max_wait` for the lock, a slot or memory gives up.
 Any failure only means "serve the original", so `ensure` answers with the thumb's info or None.
 """
 
@@ -11,18 +14,21 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+from ..db.locks import Hold
 from ..storage.base import ObjectInfo, Storage, StorageError
+from .budget import TRIM_AFTER, MemoryBudget, decoded_bytes, give_back_memory
 from .generate import ThumbError, make_thumb
-from .spec import parse_thumb
+from .spec import ThumbSize, parse_thumb
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = (os.cpu_count() or 1) + 2  # PocketBase's PB_THUMBS_MAX_WORKERS default
 DEFAULT_MAX_WAIT = 60.0  # seconds, PocketBase's PB_THUMBS_MAX_WAIT default
+DEFAULT_MEMORY = 1 << 30  # bytes of decoded images per process
 
 
 class Thumbs:
@@ -34,19 +40,25 @@ class Thumbs:
         max_workers: int = DEFAULT_WORKERS,
         max_pixels: int = 100_000_000,
         max_wait: float = DEFAULT_MAX_WAIT,
+        hold: Hold | None = None,
+        memory: int = DEFAULT_MEMORY,
+        tmp_dir: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.storage = storage
+        self._hold = hold or _unlocked
+        self.tmp_dir = tmp_dir  # where copies of remote originals go (None: the system's)
         self.max_pixels = max_pixels
         self.max_wait = max_wait
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
         self._slots = asyncio.Semaphore(max_workers)
+        self._memory = MemoryBudget(memory)
         self._pending: dict[str, asyncio.Task[ObjectInfo | None]] = {}
 
     async def ensure(self, original_key: str, thumb_key: str, size: str, stored_type: str) -> ObjectInfo | None:
         """The thumb's info when it exists or was made now; None means serve the original."""
         try:
             info = await self.storage.stat(thumb_key)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any storage failure means: serve the original
             log.warning("thumb %s: cannot check the storage: %s", thumb_key, exc)
             return None
         if info is not None:
@@ -67,16 +79,20 @@ class Thumbs:
         """Generate and store one thumb, and return its info; never raises."""
         try:
             thumb = parse_thumb(size)
-            async with asyncio.timeout(self.max_wait):
-                await self._slots.acquire()
-            try:
-                async with self._local_file(original_key) as path:
-                    data, content_type = await asyncio.get_running_loop().run_in_executor(
-                        self._pool, make_thumb, path, thumb, stored_type, self.max_pixels
-                    )
-                await self.storage.put_bytes(thumb_key, data, content_type)
-            finally:
-                self._slots.release()
+            async with self._hold(thumb_key, self.max_wait) as held:
+                if not held:
+                    raise TimeoutError("another process is still making it")
+                made_elsewhere = await self.storage.stat(thumb_key)
+                if made_elsewhere is not None:
+                    return made_elsewhere
+                async with asyncio.timeout(self.max_wait):
+                    await self._slots.acquire()
+                try:
+                    async with self._local_file(original_key) as path:
+                        data, content_type = await self._generate(path, thumb, stored_type)
+                    await self.storage.put_bytes(thumb_key, data, content_type)
+                finally:
+                    self._slots.release()
             return await self.storage.stat(thumb_key)
         except (ThumbError, StorageError, ValueError, TimeoutError, OSError) as exc:
             log.warning("thumb %s not made: %s", thumb_key, exc)
@@ -85,6 +101,16 @@ class Thumbs:
             log.exception("thumb %s not made", thumb_key)
             return None
 
+    async def _generate(self, path: str, thumb: ThumbSize, stored_type: str) -> tuple[bytes, str]:
+        """make_thumb in a worker thread, once the memory it will decode is reserved."""
+        loop = asyncio.get_running_loop()
+        need = await loop.run_in_executor(self._pool, decoded_bytes, path)
+        reserved = await asyncio.wait_for(self._memory.acquire(need), self.max_wait)
+        try:
+            return await loop.run_in_executor(self._pool, _make_and_tidy, path, thumb, stored_type, self.max_pixels, need)
+        finally:
+            self._memory.release(reserved)
+
     @asynccontextmanager
     async def _local_file(self, key: str) -> AsyncIterator[str]:
         """A path to the object's bytes on this machine: its own file, or a temp copy."""
@@ -92,10 +118,24 @@ class Thumbs:
         if path is not None:
             yield path
             return
-        fd, temp = tempfile.mkstemp(prefix="satchel-thumb-")
+        fd, temp = tempfile.mkstemp(prefix="satchel-thumb-", dir=self.tmp_dir())
         os.close(fd)
         try:
             await self.storage.download_to(key, temp)
             yield temp
         finally:
             os.unlink(temp)
+
+
+def _make_and_tidy(path: str, thumb: ThumbSize, stored_type: str, max_pixels: int, decoded: int) -> tuple[bytes, str]:
+    try:
+        return make_thumb(path, thumb, stored_type, max_pixels)
+    finally:
+        if decoded >= TRIM_AFTER:
+            give_back_memory()
+
+
+@asynccontextmanager
+async def _unlocked(key: str, wait: float) -> AsyncIterator[bool]:
+    """The lock of a Thumbs on its own (tests, one process): always held at once."""
+    yield True

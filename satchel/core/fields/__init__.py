@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from .autodate import AutodateField
 from .base import FieldType, field_id
 from .bool import BoolField
@@ -14,7 +16,7 @@ from .json import JsonField
 from .number import NumberField
 from .password import PasswordField
 from .relation import RelationField
-from .select import SelectField
+from .select import MultiValueField, SelectField
 from .text import TextField
 from .url import UrlField
 
@@ -27,8 +29,19 @@ FIELD_TYPES: dict[str, FieldType] = {
 }
 
 
-def field_type(field: dict) -> FieldType:
+T = TypeVar("T", bound=FieldType)
+
+
+def field_type(field: dict[str, Any]) -> FieldType:
     return FIELD_TYPES[field["type"]]
 
 
-__all__ = ["FIELD_TYPES", "FieldType", "field_id", "field_type"]
+def field_type_as(field: dict[str, Any], kind: type[T]) -> T:
+    """The field's type where the caller knows its kind, e.g. a relation is a MultiValueField."""
+    ftype = FIELD_TYPES[field["type"]]
+    if not isinstance(ftype, kind):
+        raise TypeError(f"a {field['type']} field is not a {kind.__name__}")
+    return ftype
+
+
+__all__ = ["FIELD_TYPES", "FieldType", "FileField", "MultiValueField", "field_id", "field_type", "field_type_as"]

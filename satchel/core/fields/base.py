@@ -73,6 +73,10 @@ class FieldType:
     def is_multiple(self, field: dict[str, Any]) -> bool:
         return False
 
+    def body_allowance(self, field: dict[str, Any]) -> int:
+        """Bytes a request body may carry for this field beyond the common limit (files, big JSON)."""
+        return 0
+
     def column_kind(self, field: dict[str, Any]) -> str:
         return self.column
 

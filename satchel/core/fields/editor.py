@@ -17,7 +17,11 @@ class EditorField(FieldType):
         return to_str(value)
 
     def max_size(self, field: dict[str, Any]) -> int:
-        return field.get("maxSize") or DEFAULT_MAX_SIZE
+        size: int = field.get("maxSize") or DEFAULT_MAX_SIZE
+        return size
+
+    def body_allowance(self, field: dict[str, Any]) -> int:
+        return self.max_size(field)
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         limit = self.max_size(field)

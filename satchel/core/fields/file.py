@@ -4,8 +4,8 @@ from typing import Any
 
 from ...errors import field_error
 from ...thumbs.spec import is_valid_thumb
-from .select import MultiValueField
 from .base import Lookup
+from .select import MultiValueField
 
 DEFAULT_MAX_SIZE = 5 << 20
 MAX_SAFE_INT = 2**53 - 1
@@ -18,10 +18,14 @@ class FileField(MultiValueField):
     defaults = {"maxSelect": 0, "maxSize": 0, "mimeTypes": [], "protected": False, "required": False, "thumbs": []}
 
     def max_size(self, field: dict[str, Any]) -> int:
-        return field.get("maxSize") if (field.get("maxSize") or 0) > 0 else DEFAULT_MAX_SIZE
+        size: int = field.get("maxSize") or 0
+        return size if size > 0 else DEFAULT_MAX_SIZE
 
     def max_select(self, field: dict[str, Any]) -> int:
         return max(field.get("maxSelect") or 0, 1)
+
+    def body_allowance(self, field: dict[str, Any]) -> int:
+        return self.max_size(field) * self.max_select(field)
 
     def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
         errors: dict[str, Any] = {}

@@ -29,7 +29,11 @@ class JsonField(FieldType):
         return value is None or value == "" or value == [] or value == {}
 
     def max_size(self, field: dict[str, Any]) -> int:
-        return field.get("maxSize") or DEFAULT_MAX_SIZE
+        size: int = field.get("maxSize") or DEFAULT_MAX_SIZE
+        return size
+
+    def body_allowance(self, field: dict[str, Any]) -> int:
+        return self.max_size(field)
 
     def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         limit = self.max_size(field)

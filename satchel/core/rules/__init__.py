@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from ..collection_model import Collection
 from . import query
-from .collections_filter import matching_ids_query as collections_query
 from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check
+from .collections_filter import matching_ids_query as collections_query
 from .errors import FilterError
-from .sort import RANDOM, order_by, parse_sort
 from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, normalize_headers
+from .sort import RANDOM, order_by, parse_sort
 
 log = logging.getLogger("satchel.rules")
 

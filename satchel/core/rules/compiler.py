@@ -88,7 +88,7 @@ def compile_rule(ctx: Context, root: Root, text: str, allow_hidden: bool, suffix
 
 def related_list_rules(ctx: Context) -> list[Any]:
     """The list rules of collections a client filter joined, each as `alias.id = '' OR (rule)`."""
-    conditions = []
+    conditions: list[Any] = []
     done: set[str] = set()
     while True:
         pending = [j for key, j in ctx.rule_joins.items() if key not in done]

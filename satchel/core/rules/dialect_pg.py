@@ -23,8 +23,16 @@ from .dialect_sqlite import bind, json_path_literal
 from .pg_numbers import let
 from .pg_parts import FLOAT, Parts, parts_of, to_numeric, to_text, triple
 from .values import (
-    INT, JSON, LOWER_ASCII, NUM, TEXT, UPPER_ASCII, Value,
-    as_text, ascii_lower, numeric_affinity,
+    INT,
+    JSON,
+    LOWER_ASCII,
+    NUM,
+    TEXT,
+    UPPER_ASCII,
+    Value,
+    as_text,
+    ascii_lower,
+    numeric_affinity,
 )
 
 Expr = Any
@@ -70,7 +78,7 @@ class PostgresDialect:
 
         def body(*columns: Expr) -> Expr:
             bound = list(values)
-            for i, column in zip(dynamic, columns):
+            for i, column in zip(dynamic, columns, strict=True):
                 bound[i] = replace(values[i], expr=column)
             return build(*bound)
 
@@ -240,8 +248,8 @@ class PostgresDialect:
     def to_number(self, value: Value) -> Expr:
         """The number SQLite's math functions read: numbers, numeric text, else NULL."""
         if value.is_literal:
-            number = numeric_affinity(value.lit)
-            return bind(float(number)) if isinstance(number, (int, float)) else sa.cast(sa.null(), FLOAT)
+            literal = numeric_affinity(value.lit)
+            return bind(float(literal)) if isinstance(literal, (int, float)) else sa.cast(sa.null(), FLOAT)
         def number(v: Value) -> Expr:
             parts = to_numeric(v, self.parts(v))
             if parts.cls == 1:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from ...strconv import go_quote
 from ..collection_model import Collection
 from ..fields import field_type
+from ..fields.casting import to_str_list
 from . import query
 from .access import SuperusersOnly, rule_condition, scope_of
 from .errors import FilterError
@@ -109,7 +110,7 @@ def _link(sat: Any, collection: Collection, name: str) -> Link:
         return Link(name, target, not has_unique_index(target, back["name"]), back)
     relation = collection.field(name)
     target = sat.find_collection(relation.get("collectionId", "")) if relation and relation["type"] == "relation" else None
-    if target is None:
+    if relation is None or target is None:
         raise FilterError(f"couldn't find relation field {go_quote(name)} in collection {go_quote(collection.name)}")
     return Link(name, target, field_type(relation).is_multiple(relation))
 
@@ -117,8 +118,7 @@ def _link(sat: Any, collection: Collection, name: str) -> Link:
 async def _ids_of(sat: Any, nodes: list[Node], link: Link) -> dict[str, list[str]]:
     """Each node's related ids: the field's values, or the ids of the records pointing back."""
     if link.back_field is None:
-        relation = nodes[0].collection.field(link.name)
-        return {node.values["id"]: field_type(relation).as_list(node.values.get(link.name)) for node in nodes}
+        return {node.values["id"]: to_str_list(node.values.get(link.name)) for node in nodes}
     table = sat.schema.table(link.target)
     multiple = field_type(link.back_field).is_multiple(link.back_field)
     return await sat.db.read(_back_ids, table, link.back_field["name"], multiple, [n.values["id"] for n in nodes])
@@ -127,6 +127,7 @@ async def _ids_of(sat: Any, nodes: list[Node], link: Link) -> dict[str, list[str
 def _back_ids(conn: Connection, table: sa.Table, column: str, multiple: bool, ids: list[str]) -> dict[str, list[str]]:
     """For each id, the ids of `table` rows whose `column` holds it, in insertion order as the reference's
     unordered scan gives them (SQLite's rowid; PostgreSQL has none, so creation time, then id)."""
+    order: list[sa.ColumnElement[Any]]
     if conn.dialect.name == "sqlite":
         order = [sa.literal_column("rowid")]
     else:

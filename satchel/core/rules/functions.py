@@ -8,7 +8,8 @@ from typing import Any
 from .errors import FilterError
 from .lexer import IDENT, NUMBER, TEXT, Token
 from .operands import DISABLED, ENFORCED, Operand
-from .values import REAL, TEXT as TEXT_KIND, Value
+from .values import REAL, Value
+from .values import TEXT as TEXT_KIND
 
 Resolve = Callable[[Token], Operand]
 MAX_STRFTIME_ARGS = 10
@@ -28,7 +29,7 @@ def _remaker(resolved: list[Operand], make: Callable[[list[Value]], Value]) -> C
     return remake
 
 
-def haversine(lon_a: Any, lat_a: Any, lon_b: Any, lat_b: Any, acos: Callable[[Any], Any]) -> Any:
+def haversine(lon_a: Any, lat_a: Any, lon_b: Any, lat_b: Any, *, acos: Callable[[Any], Any]) -> Any:
     """6371 * acos(...): the reference's formula, in km, on numbers already in SQL."""
     import sqlalchemy as sa
 

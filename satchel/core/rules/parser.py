@@ -7,7 +7,6 @@ the unfinished comparison), so that the same texts parse or fail as in the refer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from ...strconv import go_quote
 from .errors import FilterError
@@ -29,7 +28,7 @@ class Comparison:
 class Group:
     """Items in source order; each item's join says how it attaches to the ones before it."""
 
-    items: tuple[tuple[str, Union[Comparison, "Group"]], ...]
+    items: tuple[tuple[str, Comparison | Group], ...]
 
 
 def parse(text: str, depth: int = 0) -> Group:

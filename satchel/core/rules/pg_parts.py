@@ -18,7 +18,7 @@ from .values import INT, NULL, NUM, NUMERIC_TEXT, REAL, TEXT, Value, as_text, li
 
 Expr = Any
 FLOAT = sa.Float(precision=53)
-ROOT_PATH = sa.literal_column("'{}'::text[]")
+ROOT_PATH: sa.ColumnClause[Any] = sa.literal_column("'{}'::text[]")
 
 
 @dataclass(frozen=True)

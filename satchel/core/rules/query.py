@@ -15,7 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-
 TIME_LIMIT_SECONDS = 5.0
 
 
@@ -27,6 +26,7 @@ def time_limit(conn: Connection, seconds: float | None = None) -> Iterator[None]
         yield
         return
     raw = conn.connection.driver_connection
+    assert raw is not None
     deadline = time.monotonic() + seconds
     raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
     try:

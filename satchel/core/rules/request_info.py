@@ -105,7 +105,8 @@ def rule_body(collection: Any, current: dict[str, Any], raw: dict[str, Any], upl
         name, _ = split_key(key)
         field = collection.field(name)
         if field is not None and field["type"] == "file":
-            kept = data.get(name) if isinstance(data.get(name), list) else ([data[name]] if data.get(name) else [])
+            sent = data.get(name)
+            kept = sent if isinstance(sent, list) else ([sent] if sent else [])
             data[name] = [*kept, *names]
     if not superuser:
         for field in collection.fields:

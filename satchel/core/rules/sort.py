@@ -72,8 +72,7 @@ def _field_keys(scope: Scope, collection: Collection, request: RequestInfo, tabl
     copy = table.alias(f"_sort_{len(ctx.joins)}")
     keys, ctx = _resolve(scope, collection, request, copy, name)
     ordered = [_direction(key, desc, nullable) for key, nullable in keys]
-    first = sa.select(sa.literal_column("1")).select_from(ctx.from_clause(copy)).where(copy.c.id == table.c.id)
-    first = first.order_by(*ordered).limit(1)
+    first: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(ctx.from_clause(copy)).where(copy.c.id == table.c.id).order_by(*ordered).limit(1)
     return [_direction(first.with_only_columns(key).scalar_subquery(), desc, True) for key, _ in keys]
 
 

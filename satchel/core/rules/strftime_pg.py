@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-
 from sqlalchemy.dialects import postgresql as pg
 
 from .pg_numbers import let
@@ -76,8 +75,8 @@ def civil(ms: Expr, build: Callable[..., Expr]) -> Expr:
 def _from_text(text: Expr) -> Expr:
     """Unix ms for 'YYYY-MM-DD[ HH:MM[:SS[.SSS]]][tz]', 'HH:MM...' (on 2000-01-01), 'now' or a Julian day."""
     def parsed(m: Expr) -> Expr:
-        part = lambda i: m[i]  # noqa: E731 - 1-based captures
-        num = lambda i, default="0": _int(sa.func.coalesce(sa.func.nullif(part(i), ""), default))  # noqa: E731
+        part = lambda i: m[i]
+        num = lambda i, default="0": _int(sa.func.coalesce(sa.func.nullif(part(i), ""), default))
         year = sa.case((part(1) == "", 2000), else_=num(1))
         month, day = sa.case((part(2) == "", 1), else_=num(2)), sa.case((part(3) == "", 1), else_=num(3))
         hour, minute, second = num(4), num(5), num(6)
@@ -202,7 +201,8 @@ def _format(pieces: list[str], ms: Expr, subsec: bool) -> Expr:
         hour12 = sa.case((sa.func.mod(hour, 12) == 0, 12), else_=sa.func.mod(hour, 12))
         seconds = _int(sa.func.trunc(sa.cast(ms, sa.Numeric()) / 1000))
         specs: dict[str, Expr] = {
-            "%Y": sa.case((y < 0, sa.literal("-", sa.Text()).op("||")(_pad(-y, 3))), else_=_pad(y, 4)), "%m": _pad(m, 2), "%d": _pad(d, 2), "%e": _pad(d, 2, " "), "%H": _pad(hour, 2),
+            "%Y": sa.case((y < 0, sa.literal("-", sa.Text()).op("||")(_pad(-y, 3))), else_=_pad(y, 4)),
+            "%m": _pad(m, 2), "%d": _pad(d, 2), "%e": _pad(d, 2, " "), "%H": _pad(hour, 2),
             "%k": _pad(hour, 2, " "), "%I": _pad(hour12, 2), "%l": _pad(hour12, 2, " "), "%M": _pad(minute, 2),
             "%S": _pad(second, 2), "%f": _pad(second, 2).op("||")(".").op("||")(_pad(milli, 3)),
             "%p": sa.case((hour < 12, "AM"), else_="PM"), "%P": sa.case((hour < 12, "am"), else_="pm"),
@@ -248,7 +248,7 @@ def strftime(dialect: Any, fmt: Value, time: Value | None, modifiers: list[Value
             return NULL_TEXT
         ms, flag = step
         subsec = subsec or flag
-    valid = lambda ms: sa.and_(ms >= -JD_UNIX, ms <= MAX_JD - JD_UNIX)  # noqa: E731 - SQLite's validJulianDay
+    valid = lambda ms: sa.and_(ms >= -JD_UNIX, ms <= MAX_JD - JD_UNIX)
     return let([ms], lambda ms: sa.case((valid(ms), _format(pieces, ms, subsec)), else_=NULL_TEXT))
 
 

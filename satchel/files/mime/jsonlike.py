@@ -168,6 +168,7 @@ def _scalar(b: bytes, i: int) -> tuple[int, bool]:
                 k += 1
             return i + k, k == len(word)
     m = _MANTISSA.match(b, i)
+    assert m is not None  # every part is optional: it always matches
     if not (m[1] or m[2]):
         return m.end(), False
     e = _EXPONENT.match(b, m.end())

@@ -69,9 +69,10 @@ def srt(b: bytes) -> bool:
         return False
     start, end = times.split(b" --> ", 1)
     stamps = [re.fullmatch(rb"(\d{1,2}):(\d\d):(\d\d),(\d\d\d)", t) for t in (start, end)]
-    if not all(m and int(m[1]) < 24 and int(m[2]) < 60 and int(m[3]) < 60 for m in stamps):
+    begin, finish = stamps
+    if begin is None or finish is None or not all(int(m[1]) < 24 and int(m[2]) < 60 and int(m[3]) < 60 for m in (begin, finish)):
         return False
-    if tuple(map(int, stamps[0].groups())) > tuple(map(int, stamps[1].groups())):
+    if tuple(map(int, begin.groups())) > tuple(map(int, finish.groups())):
         return False
     return bool(line(b, i)[0])
 
@@ -134,7 +135,7 @@ def netpbm(*magics: bytes) -> Test:
             if i >= len(b) or text:
                 break
         dims = re.match(rb"([^ \r\n\x0c\t]*)[ \r\n\x0c\t]*([^ \r\n\x0c\t]*)", text)
-        return all(re.fullmatch(rb"[+-]?\d+", d) and 0 < int(d) < 2**63 for d in dims.groups())
+        return dims is not None and all(re.fullmatch(rb"[+-]?\d+", d) and 0 < int(d) < 2**63 for d in dims.groups())
     return test
 
 
@@ -145,7 +146,8 @@ def netpam(b: bytes) -> bool:
     """P7: WIDTH, HEIGHT, DEPTH and MAXVAL before ENDHDR."""
     if not b.startswith(b"P7\n"):
         return False
-    seen, i = set(), 0
+    seen: set[bytes] = set()
+    i = 0
     for _ in range(128):
         text, i = line(b, i)
         if not text or text.startswith(b"#"):

@@ -13,19 +13,38 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .binary import (dbf, dwg, elf, eot, framemaker, installshield, java_class, lotus, macho,
-                     marc, otf, p7s, pcap, pyc, shp, ttc, ttf, tzif, versioned, wordperfect,
-                     zlib_stream, zstd)
+from .binary import (
+    dbf,
+    dwg,
+    elf,
+    eot,
+    framemaker,
+    installshield,
+    java_class,
+    lotus,
+    macho,
+    marc,
+    otf,
+    p7s,
+    pcap,
+    pyc,
+    shp,
+    ttc,
+    ttf,
+    tzif,
+    versioned,
+    wordperfect,
+    zlib_stream,
+    zstd,
+)
 from .containers import apk, cpio, crx, declared, jar, ooxml, tar, zip_archive, zip_has
 from .delimited import separated
 from .jsonlike import Query, json_like, ndjson
 from .markup import markup, ns, svg, xhtml, xml_root
-from .media import (aiff, apng, avi, bmp, brand, djvu, jpeg2k, matroska, mp4, mpeg, ogg_payload,
-                    quicktime, riff)
+from .media import aiff, apng, avi, bmp, brand, djvu, jpeg2k, matroska, mp4, mpeg, ogg_payload, quicktime, riff
 from .mp3 import mp3
 from .scan import Test, at, starts
-from .text import (SHELLS, USR, ci_prefix, gedcom, netpam, netpbm, plain_text, rfc822, runs,
-                   shebang, srt, vtt)
+from .text import SHELLS, USR, ci_prefix, gedcom, netpam, netpbm, plain_text, rfc822, runs, shebang, srt, vtt
 
 
 class Format(NamedTuple):
