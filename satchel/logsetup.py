@@ -24,10 +24,9 @@ TEXT_DATE = "%Y-%m-%d %H:%M:%S"
 class TextFormatter(logging.Formatter):
     """`2026-12-07 12:00:00.123 INFO    satchel.access: GET /api/health 200 ...`, in UTC."""
 
-    converter = time.gmtime
-
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT, TEXT_DATE)
+        self.converter = time.gmtime
 
 
 class JsonFormatter(logging.Formatter):

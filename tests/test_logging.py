@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from processes import SATCHEL
 from starlette.routing import Route
 
-from processes import SATCHEL
 from satchel.core.request_log import masked
 
 TEXT_ACCESS = re.compile(

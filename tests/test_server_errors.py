@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from starlette.routing import Route
-
 from pbref import find_binary, running_reference
+from starlette.routing import Route
 
 ORIGIN = {"Origin": "http://app.example"}
 SERVER_ERROR = {"data": {}, "message": "Something went wrong while processing your request.", "status": 500}

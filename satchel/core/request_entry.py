@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -17,7 +18,7 @@ QUIET_SUCCESS = "quiet_success"  # a flag: log this request only if it fails (th
 #: What the middleware queues for each request: (perf_counter at the start, perf_counter at
 #: the end, the ASGI scope, the status, the body bytes, the flags the handlers left in the
 #: scope, the settings when it ended).
-Queued = tuple[float, float, dict[str, Any], int, int, dict[str, Any], dict[str, Any]]
+Queued = tuple[float, float, MutableMapping[str, Any], int, int, dict[str, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class RequestLog:
             rows, self.pending = self.pending, []
             try:
                 await self.sat.logs.write(rows)
-            except Exception:  # noqa: BLE001 - losing a batch of logs must not stop the next ones
+            except Exception:
                 log.warning("%d request log entries not stored", len(rows), exc_info=True)
 
     async def run_forever(self, every: float = DRAIN_EVERY) -> None:
