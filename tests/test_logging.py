@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from processes import SATCHEL
+from processes import SATCHEL, listening_sockets
 from starlette.routing import Route
 
 from satchel.core.request_log import masked
@@ -58,9 +58,14 @@ def test_a_served_process_writes_readable_access_lines_to_stderr(satchel_server,
     assert "secret-token" not in output.read_text()
 
 
-def test_json_lines_when_asked_for_every_line_of_the_process(satchel_server, tmp_path):
+def test_json_lines_when_asked_for_every_line_of_every_process(satchel_server, tmp_path):
     env = {**os.environ, "SATCHEL_LOG_FORMAT": "json"}
-    url = satchel_server("--dir", str(tmp_path / "data"), env=env)
+    url = satchel_server("--dir", str(tmp_path / "data"), "--workers", "2", env=env)
+    port = int(url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 60
+    while listening_sockets(port) < 2:  # the helper process is serving too
+        assert time.monotonic() < deadline, "the helper process never listened"
+        time.sleep(0.05)
     assert httpx.get(f"{url}/api/nothing?token=secret-token", headers={"User-Agent": "t"}).status_code == 404
     output = _server_output(tmp_path, url)
     line = _wait_for_line(output, lambda line: '"satchel.access"' in line and "/api/nothing" in line)
@@ -74,7 +79,7 @@ def test_json_lines_when_asked_for_every_line_of_the_process(satchel_server, tmp
     banner = ("Server started", "├─", "└─")  # printed on stdout, like PocketBase's
     for other in output.read_text().splitlines():
         if not other.startswith(banner):
-            assert orjson.loads(other)["level"], other  # granian's own messages too
+            assert orjson.loads(other)["level"], other  # granian's own messages too, from both processes
 
 
 def test_an_unknown_log_level_stops_serve_with_the_setting_named(tmp_path):

@@ -75,13 +75,14 @@ class RequestLog:
             await self.drain(flush=True)
 
     async def _collect(self, served: list[Served]) -> None:
+        callers: dict[str, Auth | None] = {}  # by token: a client sends the same one request after request
         for entry in served:
             if is_logged(entry):
                 if not self.pending:
                     self._pending_since = time.monotonic()
-                self.pending.append(request_entry(entry, await self._auth(entry)))
+                self.pending.append(request_entry(entry, await self._auth(entry, callers)))
 
-    async def _auth(self, entry: Served) -> Auth | None:
+    async def _auth(self, entry: Served, callers: dict[str, Auth | None]) -> Auth | None:
         """The caller, as the handler found it or, when it never looked, from the Authorization header."""
         if "auth" in entry.flags:
             return entry.flags["auth"]
@@ -89,10 +90,12 @@ class RequestLog:
         token = token_from_header(header.decode("latin-1"))
         if not token:
             return None
-        try:
-            return await auth_from_token(self.sat, token, "auth")
-        except Exception:  # noqa: BLE001 - the entry is still worth keeping, as a guest's
-            return None
+        if token not in callers:
+            try:
+                callers[token] = await auth_from_token(self.sat, token, "auth")
+            except Exception:  # noqa: BLE001 - the entry is still worth keeping, as a guest's
+                callers[token] = None
+        return callers[token]
 
 
 _ACCESS_FORMAT = "%s %s %d %dB %.1fms %s"
