@@ -21,6 +21,7 @@ from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
 from .clean_paths import CleanPaths
 from .config import Config
+from .core.request_entry import PREFLIGHT
 from .core.request_log import RequestLog
 from .core.state import Satchel
 from .errors import ApiError
@@ -63,6 +64,7 @@ class HeadersMiddleware:
         request_headers = dict(scope["headers"])
         origin = request_headers.get(b"origin")
         if scope["method"] == "OPTIONS" and origin and b"access-control-request-method" in request_headers:
+            scope.setdefault("satchel", {})[PREFLIGHT] = True  # not a request log entry, as in the reference
             await self._preflight(request_headers, send)
             return
         scope.setdefault("satchel", {})

@@ -62,6 +62,7 @@ def _traffic(request: Callable[..., httpx.Response], superuser: dict[str, str], 
     request("GET", f"/api/logs?mark={mark}", headers=UA)  # 401: a failed read of the logs is logged
     request("GET", f"/api/logs/stats?mark={mark}", headers=user)  # 403
     request("GET", f"/api/logs?mark={mark}", headers={**superuser, **UA})  # a successful read is not
+    request("OPTIONS", f"/api/health?mark={mark}", headers={"Origin": "http://app.example", "Access-Control-Request-Method": "GET"})  # nor a preflight
     # field errors show in `details` as the validator's plain messages
     request("PATCH", f"/api/settings?mark={mark}", headers={**superuser, **UA}, json={"logs": {"maxDays": -1}})
     request("POST", f"/api/collections/users/records?mark={mark}", headers=UA, json={"email": "bad", "password": "x"})

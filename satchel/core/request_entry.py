@@ -13,6 +13,7 @@ from .auth import Auth
 from .logs import ERROR, INFO, new_entry
 
 QUIET_SUCCESS = "quiet_success"  # a flag: log this request only if it fails (the Logs API's own reads)
+PREFLIGHT = "preflight"  # a flag: a CORS preflight, answered before the reference's activity logger
 
 
 #: What the middleware queues for each request: (perf_counter at the start, perf_counter at
@@ -54,7 +55,7 @@ def is_logged(entry: Served) -> bool:
     """Whether the settings (and the handler) let the request into the logs, before any work on it."""
     logs = entry.settings["logs"]
     error = entry.flags.get("error")
-    if logs["maxDays"] == 0 or (INFO if error is None else ERROR) < logs["minLevel"]:
+    if logs["maxDays"] == 0 or entry.flags.get(PREFLIGHT) or (INFO if error is None else ERROR) < logs["minLevel"]:
         return False
     return error is not None or not entry.flags.get(QUIET_SUCCESS)
 
