@@ -70,7 +70,10 @@ class RequestLog:
         try:
             while True:
                 await asyncio.sleep(every)
-                await self.drain()
+                try:
+                    await self.drain()
+                except Exception:  # one bad batch must not end the request log
+                    log.warning("request log drain failed", exc_info=True)
         finally:
             await self.drain(flush=True)
 
