@@ -189,6 +189,7 @@ ROUTES = [
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
     Route("/api/logs", logs.list_logs, methods=["GET"]),
+    Route("/api/logs", logs.truncate_logs, methods=["DELETE"]),
     Route("/api/logs/stats", logs.log_stats, methods=["GET"]),
     Route("/api/logs/{id}", logs.view_log, methods=["GET"]),
     Route("/api/crons", crons.list_crons, methods=["GET"]),

@@ -140,6 +140,28 @@ def test_stats_count_per_hour_as_the_reference_does(reference, client, admin, fi
     assert {item["date"] for item in got.json()} <= hours | {log_date(dt.datetime.now(dt.UTC))[:13] + ":00:00.000Z"}
 
 
+@pytest.mark.parametrize("method", ["DELETE", "POST"])
+def test_truncating_the_logs_is_refused_and_answered_as_in_the_reference(reference, client, admin, method: str):
+    """DELETE /api/logs: 401, 403, then 204 for a superuser; other methods are the reference's 404."""
+
+    def answers(request: Callable[..., httpx.Response], superuser: dict[str, str]) -> list[tuple[int, bytes]]:
+        return [
+            (r.status_code, r.content)
+            for r in (request(method, "/api/logs", headers=h) for h in ({}, {"Authorization": _user_token(request)}, superuser))
+        ]
+
+    with httpx.Client(base_url=reference.url) as ref:
+        expected = answers(ref.request, reference.auth)
+    assert answers(client.request, admin) == expected
+
+
+def test_truncating_the_logs_leaves_none(client, admin):
+    client.get("/api/nothing?before=truncate")
+    _wait_logs(client.request, admin, "data.url ~ 'before=truncate'", 1)
+    assert client.delete("/api/logs", headers=admin).status_code == 204
+    assert client.get("/api/logs", headers=admin).json()["totalItems"] == 0
+
+
 def test_stats_group_entries_by_hour_oldest_first(client, admin, sat):
     now = time.time()
     rows = [new_entry(now - hours * 3600, INFO, "GET /old", {"type": "request"}) for hours in (0, 0, 2, 2, 2, 30)]

@@ -1,15 +1,16 @@
-"""`/api/logs`: the request logs, listed, read and counted per hour (superusers only)."""
+"""`/api/logs`: the request logs, listed, read, counted per hour and truncated (superusers only)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from starlette.requests import Request
+from starlette.responses import Response
 
 from ..core import rules
 from ..core.logs import FIELDS
 from ..core.request_entry import QUIET_SUCCESS
 from ..db.logs import logs_table
-from ..errors import bad_request, not_found
+from ..errors import ApiError, bad_request, not_found
 from .context import JSONResponse, require_superuser, satchel
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response, picked_json
@@ -61,3 +62,12 @@ async def log_stats(request: Request) -> JSONResponse:
     except sa.exc.SQLAlchemyError:
         raise bad_request("Failed to generate logs stats.") from None
     return picked_json(request, stats)
+
+
+async def truncate_logs(request: Request) -> Response:
+    await _superuser_quietly(request)
+    try:
+        await satchel(request).logs.truncate()
+    except sa.exc.SQLAlchemyError:
+        raise ApiError(500, "Failed to truncate all logs.") from None
+    return Response(status_code=204)

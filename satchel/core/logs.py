@@ -11,10 +11,13 @@ database would only add a second URL to run and back up.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from typing import Any
 
+import anyio.to_thread
 import orjson
+import sqlalchemy as sa
 
 from ..config import Config
 from ..db import logs as table
@@ -22,6 +25,8 @@ from ..db.engine import Database
 from ..files.names import RANDOM_ALPHABET
 from .rules.query import list_records, time_limit
 from .rules.simple_fields import SimpleFields
+
+log = logging.getLogger("satchel.logs")
 
 AUX_FILE = "auxiliary.db"
 DEFAULT_MAX_DATA_SIZE = 16 << 10  # bytes of `data` JSON kept when the `logs.maxDataSize` setting is 0
@@ -103,6 +108,15 @@ class Logs:
         """Delete what is older than `max_days` days (and, if given, what is under `below_level`)."""
         before = log_date(dt.datetime.now(dt.UTC) - dt.timedelta(days=max_days))
         return await self.db.write(table.delete_logs, before, below_level)
+
+    async def truncate(self) -> None:
+        """Delete every entry; on SQLite also shrink the file, as the reference does (best effort)."""
+        await self.db.write(table.delete_all_logs)
+        if self.db.is_sqlite:
+            try:
+                await anyio.to_thread.run_sync(table.vacuum, self.db.engine)
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("could not VACUUM %s: %s", AUX_FILE, exc)
 
     async def page(self, where: Any, order: list[Any], limit: int, offset: int, with_total: bool) -> tuple[list[dict[str, Any]], int]:
         rows, total = await self.db.read(list_records, table.logs_table, where, order, limit, offset, with_total)

@@ -38,6 +38,16 @@ def delete_logs(conn: Connection, created_before: str, below_level: int | None =
     return conn.execute(logs_table.delete().where(condition)).rowcount
 
 
+def delete_all_logs(conn: Connection) -> None:
+    conn.execute(logs_table.delete())
+
+
+def vacuum(engine: sa.Engine) -> None:
+    """SQLite: hand the emptied pages back to the file system (VACUUM runs outside a transaction)."""
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+
+
 def find_log(conn: Connection, log_id: str) -> dict[str, Any] | None:
     row = conn.execute(sa.select(logs_table).where(logs_table.c.id == log_id).limit(1)).mappings().first()
     return dict(row) if row else None
