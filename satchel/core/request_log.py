@@ -49,10 +49,13 @@ class RequestLog:
         """Write the access lines of everything queued so far and collect its rows; store
         the rows if they are due (or `flush`)."""
         wall_offset = time.time() - time.perf_counter()
+        lines = access_log.isEnabledFor(logging.INFO)
         served = []
         while self.queue:
-            served.append(Served.of(self.queue.popleft(), wall_offset))
-        if served and access_log.isEnabledFor(logging.INFO):
+            queued = self.queue.popleft()
+            if lines or queued[-1]["logs"]["maxDays"]:  # else neither an access line nor an entry
+                served.append(Served.of(queued, wall_offset))
+        if served and lines:
             for entry in served:
                 _access_line(entry)
         if served:
