@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from processes import SATCHEL, listening_sockets
+from processes import SATCHEL, free_port, listening_sockets, stop, wait_healthy
 from starlette.routing import Route
 
 from satchel.core.request_log import masked
@@ -80,6 +81,26 @@ def test_json_lines_when_asked_for_every_line_of_every_process(satchel_server, t
     for other in output.read_text().splitlines():
         if not other.startswith(banner):
             assert orjson.loads(other)["level"], other  # granian's own messages too, from both processes
+
+
+def test_a_stderr_nobody_reads_never_holds_requests(tmp_path):
+    """Access lines fill a pipe nobody reads (64 KiB) long before these requests end; they are
+    written from a thread, so only the lines wait, not the server."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [SATCHEL, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(tmp_path / "data")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc, tmp_path / "none.log")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for _ in range(2000):  # ~170 KB of access lines
+                assert client.get("/api/health?padding=" + "x" * 20).status_code == 200
+        assert proc.stderr is not None
+        assert b"satchel.access" in proc.stderr.read(65536)  # the lines were held, not lost
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # the rest, so it can stop
+    finally:
+        stop(proc)
 
 
 def test_an_unknown_log_level_stops_serve_with_the_setting_named(tmp_path):

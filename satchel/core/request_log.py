@@ -17,6 +17,8 @@ import time
 from collections import deque
 from typing import Any
 
+import anyio.to_thread
+
 from .auth import Auth, auth_from_token, token_from_header
 from .request_entry import Queued, Served, is_logged, request_entry
 from .state import Satchel
@@ -56,8 +58,8 @@ class RequestLog:
             if lines or queued[-1]["logs"]["maxDays"]:  # else neither an access line nor an entry
                 served.append(Served.of(queued, wall_offset))
         if served and lines:
-            for entry in served:
-                _access_line(entry)
+            # in a thread: a stderr nobody reads fast enough (a full pipe) then holds this task, not the loop
+            await anyio.to_thread.run_sync(_access_lines, served)
         if served:
             await self._collect(served)
         due = len(self.pending) >= BATCH or time.monotonic() - self._pending_since >= FLUSH_EVERY
@@ -108,6 +110,11 @@ _ACCESS_FORMAT = "%s %s %d %dB %.1fms %s"
 #: the attributes every access record shares, taken once from a real record: building a
 #: LogRecord the usual way (caller lookup, pid, thread, process name) is most of a line's cost
 _ACCESS_TEMPLATE = vars(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, _ACCESS_FORMAT, (), None))
+
+
+def _access_lines(served: list[Served]) -> None:
+    for entry in served:
+        _access_line(entry)
 
 
 def _access_line(entry: Served) -> None:
