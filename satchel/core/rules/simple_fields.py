@@ -23,7 +23,8 @@ from .sort import RANDOM, ROWID, order_by, parse_sort
 
 
 class SimpleFields:
-    """The columns `columns` (name -> field type) of `table`, and the names matching `patterns`."""
+    """What a filter or sort may name: the plain columns `columns` (name -> field type) of the
+    table it is applied to, and the names matching `patterns` (such as `data.*` paths)."""
 
     def __init__(self, name: str, columns: dict[str, str], patterns: Iterable[str] = ()) -> None:
         fields = [field_type({"type": kind}).normalize_options({"name": col, "type": kind}) for col, kind in columns.items()]
