@@ -26,33 +26,37 @@ def migrate(args: argparse.Namespace) -> int:
 
     sat = Satchel(_config(args))
     sat.init_sync()
-    sat.db.dispose()
+    sat.dispose()
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    from . import server
+    from . import logsetup, server
 
     config = _config(args)
+    try:
+        log_config = logsetup.configure(config.log_level, config.log_format)
+    except ValueError as exc:
+        sys.exit(f"Error: {exc}")
     host, _, port = args.http.rpartition(":")
     host = host or "127.0.0.1"
     os.environ.update(config.to_env())
     fixed = args.workers is not None
     if args.helper:
-        server.serve(host, int(port), server.helper_watch(args.helper, fixed))
+        server.serve(host, int(port), server.helper_watch(args.helper, fixed), log_config)
     migrate(args)  # once, before any helper process can start and race to create the schema
     print(f"Server started at http://{args.http}\n├─ REST API:  http://{args.http}/api/\n└─ Data:      {os.path.abspath(config.data_dir)}", flush=True)
     if args.dev:
         import uvicorn
 
-        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_level="warning")
+        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_config=None, access_log=False)
         return 0
     command = [
         sys.executable, "-m", "satchel", "serve", "--http", args.http, "--dir", config.data_dir,
         "--db-url", config.db_url, "--helper", str(os.getpid()), *(["--workers", str(args.workers)] if fixed else []),
     ]
     limit = (args.workers if fixed else (os.cpu_count() or 1)) - 1
-    server.serve(host, int(port), server.Helpers(command, limit, fixed).watch)
+    server.serve(host, int(port), server.Helpers(command, limit, fixed).watch, log_config)
 
 
 def superuser(args: argparse.Namespace) -> int:
@@ -73,7 +77,7 @@ def superuser(args: argparse.Namespace) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     finally:
-        sat.db.dispose()
+        sat.dispose()
     print(message)
     return 0
 

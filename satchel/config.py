@@ -40,6 +40,10 @@ class Config:
     db_pool_timeout: float = _env("SATCHEL_DB_POOL_TIMEOUT", default=10.0)
     #: PostgreSQL connections each process keeps for point reads on its event loop
     db_loop_pool_size: int = _env("SATCHEL_DB_LOOP_POOL_SIZE", default=2)
+    #: debug, info (the access log shows), warning or error
+    log_level: str = _env("SATCHEL_LOG_LEVEL", default="info")
+    #: text (readable lines) or json (one object per line, for log collectors)
+    log_format: str = _env("SATCHEL_LOG_FORMAT", default="text")
 
     @property
     def database_url(self) -> str:

@@ -60,7 +60,7 @@ def config(tmp_path, db_url: str) -> Config:
 def app(config: Config):
     application = create_app(config)
     yield application
-    application.state.satchel.db.dispose()
+    application.state.satchel.dispose()
 
 
 @pytest.fixture

@@ -152,7 +152,7 @@ def test_a_second_process_sees_a_collection_created_through_the_first(client, ad
         wait_for(lambda: second.post("/api/collections/shared/records", json={}).status_code == 200)
         ok(client.patch("/api/collections/shared", headers=admin, json={"fields": [{"name": "extra", "type": "text"}]}))
         wait_for(lambda: second.post("/api/collections/shared/records", json={"extra": "seen"}).json().get("extra") == "seen")
-    other.state.satchel.db.dispose()
+    other.state.satchel.dispose()
 
 
 def test_the_collection_list_sorts_and_picks_fields_like_the_reference(client, admin):

@@ -37,6 +37,13 @@ def s3_errors(block: dict[str, Any]) -> dict[str, Any]:
     return errors
 
 
+def logs_errors(block: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
+        for key in ("maxDays", "maxDataSize") if block[key] < 0
+    }
+
+
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`patch` over `current`; null leaves a value as it is, as decoding into the Go struct does."""
     out = copy.deepcopy(current)
@@ -65,6 +72,8 @@ def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         errors["s3"] = problems
     if problems := s3_errors(settings["backups"]["s3"]):
         errors["backups"] = {"s3": problems}
+    if problems := logs_errors(settings["logs"]):
+        errors["logs"] = problems
     if errors:
         raise ApiError(400, "An error occurred while saving the new settings.", errors)
     return settings
@@ -76,6 +85,8 @@ async def update_settings(request: Request) -> JSONResponse:
     with await read_body(request) as body:
         patch = body.values
     settings = await sat.change_settings(lambda stored: patched(stored, patch))
+    # as the reference does on every save: drop the logs the new settings would not have kept
+    await sat.logs.delete_old(settings["logs"]["maxDays"], settings["logs"]["minLevel"])
     return picked_json(request, public_settings(settings))
 
 

@@ -24,6 +24,7 @@ from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
 from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
+from .logs import Logs, cleanup
 from .schema import Schema
 
 if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
@@ -68,15 +69,18 @@ class Satchel:
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
         self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
+        self.logs = Logs(config, self.db)
+        self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
 
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`;
-        remove upload temp files that processes gone before this one left behind."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`, and the
+        logs table; remove upload temp files that processes gone before this one left behind."""
         sweeper.sweep_spool(self)
         self.db.write_sync(_bootstrap)
         self.db.snapshot_sync(self.load_sync)
+        self.logs.init_sync()
 
     def load_sync(self, conn: Connection) -> None:
         """Collections and settings as stored, if the version moved (call in one snapshot).
@@ -90,6 +94,11 @@ class Satchel:
                 settings = stored_settings(conn)
                 self.schema = Schema.load_sync(conn, version)
                 self.settings = settings
+
+    def dispose(self) -> None:
+        """Close the connections of the main database and of the logs."""
+        self.db.dispose()
+        self.logs.dispose()
 
     async def refresh(self) -> None:
         """Pick up collection or settings changes made by any process (on PostgreSQL, no query
