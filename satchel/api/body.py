@@ -23,6 +23,7 @@ import anyio.to_thread
 from python_multipart.multipart import MultipartParser
 from starlette.requests import Request
 
+from .. import deepjson
 from ..mediatype import parse_media_type
 from ..errors import bad_request, too_large
 from .form_syntax import form_part_names, parse_query
@@ -299,13 +300,25 @@ def infer_value(raw: str) -> Any:
 
 def _merge(old: Any, new: Any) -> Any:
     """Unmarshal `new` over `old` as Go's JSON v2 does into an `any`: objects merge key by key, null
-    replaces anything, and any other value must keep the JSON kind it replaces."""
+    replaces anything, and any other value must keep the JSON kind it replaces. Objects nested in
+    both are merged on an explicit stack, so any depth is fine."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return _replace(old, new)
+    pending = [(old, new)]
+    while pending:
+        target, source = pending.pop()
+        for key, value in source.items():
+            current = target.get(key)
+            if isinstance(current, dict) and isinstance(value, dict):
+                pending.append((current, value))
+            else:
+                target[key] = _replace(current, value)
+    return old
+
+
+def _replace(old: Any, new: Any) -> Any:
     if old is None or new is None:
         return new
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key, value in new.items():
-            old[key] = _merge(old.get(key), value)
-        return old
     if _JSON_KINDS[type(old)] != _JSON_KINDS[type(new)]:
         raise ValueError(f"cannot unmarshal a JSON {_JSON_KINDS[type(new)]} over a {_JSON_KINDS[type(old)]}")
     return new
@@ -351,31 +364,20 @@ _JSON = json.JSONDecoder(
 
 
 def parse_json(raw: bytes, *, first_value: bool = False) -> Any:
-    """Decode JSON as strictly as the reference: valid UTF-8, no duplicate keys, float64-range numbers.
-    `first_value` reads only the leading value and ignores the rest, as Go's json.Decoder does."""
+    """Decode JSON as strictly as the reference: valid UTF-8, no duplicate keys, float64-range numbers,
+    nested up to Go's 10000 levels. `first_value` reads only the leading value and ignores the rest,
+    as Go's json.Decoder does."""
     text = raw.decode("utf-8", "surrogateescape")  # stray bytes surface as lone surrogates, refused below
     start = len(text) - len(text.lstrip(_JSON_SPACE))
     try:
         value, end = _JSON.raw_decode(text, start)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
+    except RecursionError:  # deeper than the C scanner may go: the same reading, on an explicit stack
+        value, end = deepjson.raw_decode(text, start, pairs_hook=_unique_object, number=_number)
     if not first_value and text[end:].strip(_JSON_SPACE):
         raise ValueError("data after the JSON value")
-    _check_strings(value)
+    for text_value in deepjson.strings(value):
+        text_value.encode()  # refuses invalid UTF-8 and unpaired \\u surrogate escapes
     return value
-
-
-def _check_strings(value: Any) -> None:
-    """Refuse invalid UTF-8 and unpaired \\u surrogate escapes (encode() raises on lone surrogates)."""
-    if isinstance(value, str):
-        value.encode()
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            key.encode()
-            _check_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
 
 
 def _json_object(value: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from ... import deepjson
 from ...strconv import truthy
 
 
@@ -18,7 +19,7 @@ def to_str(value: Any) -> str:
     if isinstance(value, float):
         return go_float_text(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+        return ""  # cast.ToString can't turn a map or a slice into text (repeated form values too)
     return str(value)
 
 
@@ -65,14 +66,12 @@ def format_number(value: float) -> int | float:
 
 def go_numbers(value: Any) -> Any:
     """A decoded JSON value with every number as Go's any-typed decode leaves it: a float64."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
+    return deepjson.rebuild(value, _go_number)
+
+
+def _go_number(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format_number(float(value))
-    if isinstance(value, list):
-        return [go_numbers(v) for v in value]
-    if isinstance(value, dict):
-        return {k: go_numbers(v) for k, v in value.items()}
     return value
 
 

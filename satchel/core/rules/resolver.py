@@ -142,7 +142,7 @@ class Resolver:
         if modifier == "changed":
             return self._changed(field["name"])
         if modifier == "lower":
-            text = _go_string_or_empty(raw)
+            text = to_str(raw)
             return Operand(self.ctx.dialect.lower(literal(text)), (text,),
                            remake=lambda ps: self.ctx.dialect.lower(literal(ps[0])))
         if field["type"] not in MULTI_VALUE_TYPES:
@@ -226,11 +226,3 @@ def _to_slice(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
-
-
-def _go_string_or_empty(value: Any) -> str:
-    """cast.ToString: "" for what it can't turn into text (maps, lists)."""
-    if isinstance(value, (dict, list)):
-        return ""
-    return to_str(value)
-
