@@ -169,6 +169,9 @@ def _content_type(ctype: str) -> tuple[str, dict[str, str]]:
     return kind, params
 
 
+_HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 class _MultipartReader:
     """python_multipart callbacks: text parts kept in memory, file parts written straight to disk, and
     Go's ReadForm limits (part count, memory budget) enforced as the parts arrive."""
@@ -182,6 +185,7 @@ class _MultipartReader:
         self._budget = FORM_MEMORY
         self._file_memory = FILE_MEMORY
         self._headers: list[tuple[str, str]] = []
+        self._disposition: str | None = None  # the first Content-Disposition, undecoded bytes kept
         self._field = bytearray()
         self._value = bytearray()
         self._name = ""
@@ -199,6 +203,7 @@ class _MultipartReader:
         if self._parts > MAX_PARTS:
             raise ValueError("multipart: message too large")
         self._headers, self._name, self._text, self._upload = [], "", None, None
+        self._disposition = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._field += data[start:end]
@@ -207,13 +212,20 @@ class _MultipartReader:
         self._value += data[start:end]
 
     def on_header_end(self) -> None:
-        self._headers.append((self._field.decode("latin-1").lower(), self._value.decode("utf-8", "replace").strip()))
+        if _HEADER_CONTROL.search(self._value):
+            raise ValueError("malformed MIME header line")  # Go's textproto refuses control bytes but tab
+        name = self._field.decode("latin-1").lower()
+        if name == "content-disposition" and self._disposition is None:
+            # a filename that is not UTF-8 keeps its bytes (surrogateescape), and fails the save as there
+            self._disposition = self._value.decode("utf-8", "surrogateescape").strip()
+        self._headers.append((name, self._value.decode("utf-8", "replace").strip()))
         self._field.clear()
         self._value.clear()
 
     def on_headers_finished(self) -> None:
         headers = dict(reversed(self._headers))  # the first of a repeated header wins, as in Go
-        name, filename = form_part_names(headers.get("content-disposition", ""))
+        name = form_part_names(headers.get("content-disposition", ""))[0]
+        filename = form_part_names(self._disposition or "")[1]
         if not name:
             return  # Go skips a part with no form name
         self._charge(len(name.encode()) + PART_OVERHEAD)

@@ -21,6 +21,12 @@ class JSONResponse(Response):
         return deepjson.dumps(content)  # a record's json field may nest past orjson's limit
 
 
+def query_value(request: Request, name: str) -> str:
+    """A query parameter's first value or "", as Go's url.Values.Get reads it (Starlette's get keeps the last)."""
+    values = request.query_params.getlist(name)
+    return values[0] if values else ""
+
+
 def satchel(request: Request) -> Satchel:
     return request.app.state.satchel
 
