@@ -32,7 +32,7 @@ def dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        heights = _heights(value)
+        heights = _heights(value) if isinstance(value, _CONTAINERS) else {}
         if heights.get(id(value), 0) <= _CHUNK:
             raise  # not a depth problem: orjson's own refusal stands
         return b"".join(_pieces(value, heights))
