@@ -27,15 +27,16 @@ _CONSTANTS = {"true": True, "false": False, "null": None}
 # Encoding ---------------------------------------------------------------------------------------
 
 
-def dumps(value: Any) -> bytes:
+def dumps(value: Any, sort_keys: bool = False) -> bytes:
     """orjson.dumps(value) at any depth: the same bytes, deep containers laid out by hand."""
+    option = orjson.OPT_SORT_KEYS if sort_keys else 0
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, option=option)
     except orjson.JSONEncodeError:
         heights = _heights(value) if isinstance(value, _CONTAINERS) else {}
         if heights.get(id(value), 0) <= _CHUNK:
             raise  # not a depth problem: orjson's own refusal stands
-        return b"".join(_pieces(value, heights))
+        return b"".join(_pieces(value, heights, option))
 
 
 def _heights(value: Any) -> dict[int, int]:
@@ -67,18 +68,19 @@ def _children(node: Any) -> Any:
     return node.values() if isinstance(node, dict) else node
 
 
-def _pieces(value: Any, heights: dict[int, int]) -> list[bytes]:
+def _pieces(value: Any, heights: dict[int, int], option: int) -> list[bytes]:
     """The encoding of `value` in pieces: containers of small height go to orjson whole."""
     out: list[bytes] = []
     frames: list[tuple[Any, bytes, bool]] = []  # open containers: children left, closer, is an object
     node = value
     while True:
         if not isinstance(node, _CONTAINERS) or heights[id(node)] <= _CHUNK:
-            out.append(orjson.dumps(node))
+            out.append(orjson.dumps(node, option=option))
         else:
             is_object = isinstance(node, dict)
             out.append(b"{" if is_object else b"[")
-            frames.append((iter(node.items() if is_object else node), b"}" if is_object else b"]", is_object))
+            children = (sorted(node.items()) if option else node.items()) if is_object else node
+            frames.append((iter(children), b"}" if is_object else b"]", is_object))
             node = _EMPTY  # marks "no child written yet" for the comma below
         while frames:
             children, closer, is_object = frames[-1]

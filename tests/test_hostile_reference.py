@@ -263,3 +263,30 @@ def test_a_truncated_jpeg_declaring_a_huge_canvas_is_served_as_the_original(serv
             return response.status_code, response.content == truncated
 
     both(servers, check)
+
+
+# Rules -----------------------------------------------------------------------------------------
+
+BODY_RULE_CASES = [
+    ('{"a":100}', {"a": 100}), ('{"a":100.0}', {"a": 100}), ('{"a":1,"b":2}', {"b": 2, "a": 1}), ('[1,"x",null]', [1, "x", None]),
+    ('{"a":1e+21}', {"a": 1e21}), ('{"a":1e21}', {"a": 1e21}), ('{"a":100000000000000000000}', {"a": 1e20}),
+    ('{"a":0.0000001}', {"a": 1e-7}), ('{"a":1e-7}', {"a": 1e-7}), ('{"a":"é<>&"}', {"a": "é<>&"}),
+]
+
+
+def test_a_body_object_in_a_rule_is_compared_as_go_writes_it_at_any_depth(servers):
+    deep = "[" * 5000 + "]" * 5000
+
+    def check(server: Server) -> Any:
+        answers = []
+        with server.http() as http:
+            for i, (text, value) in enumerate([*BODY_RULE_CASES, ("zz", None)]):
+                rule = f"@request.body.j = '{text}'" if text != "zz" else "@request.body.j != 'zz'"
+                ok(http.post("/api/collections", headers=server.admin,
+                             json={"name": f"rule{i}", "createRule": rule, "fields": [{"name": "j", "type": "json"}]}))
+                body = {"content": f'{{"j":{deep}}}'} if value is None else {"json": {"j": value}}
+                response = http.post(f"/api/collections/rule{i}/records", headers={"content-type": "application/json"}, **body)
+                answers.append((text, response.status_code))
+        return answers
+
+    both(servers, check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +52,14 @@ def go_float_text(value: float) -> str:
     if not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
     return format(Decimal(repr(value)).normalize(), "f")
+
+
+def go_json_number(value: float) -> str:
+    """A float64 as Go's encoding/json writes it: plain digits from 1e-6 up to 1e21, else the
+    shortest exponent form, a negative one without its leading zero ("1e-7", "1e+21")."""
+    if value == 0 or 1e-6 <= abs(value) < 1e21:
+        return go_float_text(value)
+    return re.sub(r"e-0(\d)$", r"e-\1", repr(value))
 
 
 def format_number(value: float) -> int | float:
