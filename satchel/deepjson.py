@@ -126,6 +126,23 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     return value
 
 
+def stored(text: str, headroom: int = 50) -> Any:
+    """A JSON text this module wrote, as a value to serve: parsed, unless it nests too deep for
+    orjson to encode with `headroom` levels of response around it; then kept as the text itself
+    (an orjson.Fragment), so a deep record costs every later response no Python-speed walk."""
+    value = loads(text)
+    if text.count("[") + text.count("{") < _CHUNK:
+        return value  # too few brackets to be deep (brackets inside strings only overcount)
+    wrapped = value
+    for _ in range(headroom):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:
+        return orjson.Fragment(text)
+    return value
+
+
 def raw_decode(
     text: str,
     pos: int,

@@ -68,6 +68,16 @@ def test_a_value_nested_past_the_encoders_limit_is_served_on_view_and_list(clien
     assert client.get("/api/collections/deep/records", params={"perPage": 500}).status_code == 200
 
 
+def test_updating_another_field_keeps_a_deep_value(client, admin):
+    _setup(client, admin)
+    value = nested(3000, "leaf")
+    created = body_of(client.post("/api/collections/deep/records", content=deepjson.dumps({"j": value}),
+                                  headers={"content-type": "application/json"}))
+    updated = body_of(client.patch(f"/api/collections/deep/records/{created['id']}", json={"t": "x"}))
+    assert updated["t"] == "x" and same(updated["j"], value)
+    assert all(same(got, value) for got in _read_back(client, created["id"]))
+
+
 def test_a_body_nested_past_go_s_limit_is_a_400_and_stores_nothing(client, admin):
     _setup(client, admin)
     too_deep = deepjson.dumps({"j": nested(10000)})  # 10001 levels with the body object

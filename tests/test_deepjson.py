@@ -65,3 +65,11 @@ def test_a_circular_value_is_an_error_not_a_hang():
     loop.append(loop)
     with pytest.raises(ValueError):
         deepjson.dumps(loop)
+
+
+def test_a_stored_text_too_deep_for_orjson_is_served_as_itself():
+    deep = deepjson.dumps(_wrap(1, 300)).decode()
+    value = deepjson.stored(deep)
+    assert isinstance(value, orjson.Fragment)
+    assert orjson.dumps({"items": [{"j": value}]}) == b'{"items":[{"j":' + deep.encode() + b"}]}"
+    assert deepjson.stored('{"a":[1,2]}') == {"a": [1, 2]}

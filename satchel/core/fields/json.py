@@ -43,6 +43,6 @@ class JsonField(FieldType):
         if value is None or value == "":
             return None
         try:
-            return deepjson.loads(value)
+            return deepjson.stored(value)
         except ValueError:
             return value
