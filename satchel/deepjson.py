@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 
 MAX_DEPTH = 10000  # Go's encoding/json nesting limit: 10000 levels decode, 10001 don't
-_CHUNK = 200  # levels handed to orjson in one call, under its encoding limit of 254
+_HEADROOM = 50  # levels a response may wrap around a value (page, record, expand trees)
+_BRACKETS_TO_BE_DEEP = 254 - _HEADROOM  # a text with fewer `[` and `{` can't nest too deep for orjson
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -32,51 +33,41 @@ def dumps(value: Any, sort_keys: bool = False) -> bytes:
     option = orjson.OPT_SORT_KEYS if sort_keys else 0
     try:
         return orjson.dumps(value, option=option)
-    except orjson.JSONEncodeError:
-        heights = _heights(value) if isinstance(value, _CONTAINERS) else {}
-        if heights.get(id(value), 0) <= _CHUNK:
+    except orjson.JSONEncodeError as exc:
+        if not _too_deep(exc):
             raise  # not a depth problem: orjson's own refusal stands
-        return b"".join(_pieces(value, heights, option))
+    return b"".join(_pieces(value, option))
 
 
-def _heights(value: Any) -> dict[int, int]:
-    """The height of every container (a leaf container is 1), keyed by id, from one depth-first walk
-    that keeps one frame per open container: survivors stay few, so the GC stays quiet."""
-    heights: dict[int, int] = {}
-    frames: list[list[Any]] = [[value, iter(_children(value)), 0]]  # node, children left, tallest child
-    while frames:
-        frame = frames[-1]
-        for child in frame[1]:
-            if not isinstance(child, _CONTAINERS):
-                continue
-            height = heights.get(id(child))
-            if height is None:
-                if len(frames) > MAX_DEPTH * 2:
-                    raise ValueError("nested too deeply to encode")  # also stops a circular value
-                frames.append([child, iter(_children(child)), 0])
-                break
-            frame[2] = max(frame[2], height)
-        else:
-            frames.pop()
-            heights[id(frame[0])] = frame[2] + 1
-            if frames:
-                frames[-1][2] = max(frames[-1][2], frame[2] + 1)
-    return heights
+def _too_deep(exc: orjson.JSONEncodeError) -> bool:
+    return "Recursion limit" in str(exc)
 
 
-def _children(node: Any) -> Any:
-    return node.values() if isinstance(node, dict) else node
+def _attempt(node: Any, option: int) -> bytes | None:
+    """orjson's encoding of `node`, or None when it nests too deep for orjson."""
+    try:
+        return orjson.dumps(node, option=option)
+    except orjson.JSONEncodeError as exc:
+        if _too_deep(exc):
+            return None
+        raise
 
 
-def _pieces(value: Any, heights: dict[int, int], option: int) -> list[bytes]:
-    """The encoding of `value` in pieces: containers of small height go to orjson whole."""
+def _pieces(value: Any, option: int) -> list[bytes]:
+    """The encoding of a too-deep `value` in pieces: each container orjson can't take whole is opened
+    here and its children offered to orjson one by one. A subtree is offered again only by its
+    open ancestors within orjson's 254 levels, so the work stays within a constant of orjson's own,
+    and the Python loop runs only over the deep containers and their direct children."""
     out: list[bytes] = []
     frames: list[tuple[Any, bytes, bool]] = []  # open containers: children left, closer, is an object
-    node = value
+    node: Any = value
+    encoded: bytes | None = None  # the root is known to be too deep
     while True:
-        if not isinstance(node, _CONTAINERS) or heights[id(node)] <= _CHUNK:
-            out.append(orjson.dumps(node, option=option))
+        if encoded is not None:
+            out.append(encoded)
         else:
+            if len(frames) > 2 * MAX_DEPTH:
+                raise ValueError("nested too deeply to encode")  # also stops a circular value
             is_object = isinstance(node, dict)
             out.append(b"{" if is_object else b"[")
             children = (sorted(node.items()) if option else node.items()) if is_object else node
@@ -96,6 +87,7 @@ def _pieces(value: Any, heights: dict[int, int], option: int) -> list[bytes]:
                 out.append(orjson.dumps(key) + b":")
             else:
                 node = child
+            encoded = _attempt(node, option)
             break
         else:
             return out
@@ -126,21 +118,34 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     return value
 
 
-def stored(text: str, headroom: int = 50) -> Any:
-    """A JSON text this module wrote, as a value to serve: parsed, unless it nests too deep for
-    orjson to encode with `headroom` levels of response around it; then kept as the text itself
-    (an orjson.Fragment), so a deep record costs every later response no Python-speed walk."""
-    value = loads(text)
-    if text.count("[") + text.count("{") < _CHUNK:
-        return value  # too few brackets to be deep (brackets inside strings only overcount)
+def servable(value: Any, text: str | None = None) -> Any:
+    """`value` as a response should hold it: itself, or, when it nests too deep for orjson to encode
+    inside a response, its encoding (`text` if known) as an orjson.Fragment. Encoded once here, a
+    deep value costs no Python-speed walk when it is validated, stored or served."""
     wrapped = value
-    for _ in range(headroom):
+    for _ in range(_HEADROOM):
         wrapped = [wrapped]
     try:
         orjson.dumps(wrapped)
-    except orjson.JSONEncodeError:
+        return value
+    except orjson.JSONEncodeError as exc:
+        if not _too_deep(exc):
+            raise
+    return orjson.Fragment(text if text is not None else dumps(value))
+
+
+def stored(text: str) -> Any:
+    """A JSON text this module wrote, as a value to serve (see servable). Past orjson's decoding
+    depth the text is not parsed at all: only dumps() writes these texts."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" not in str(exc):
+            raise
         return orjson.Fragment(text)
-    return value
+    if text.count("[") + text.count("{") < _BRACKETS_TO_BE_DEEP:
+        return value  # too few brackets to be deep (brackets inside strings only overcount)
+    return servable(value, text)
 
 
 def raw_decode(

@@ -22,7 +22,7 @@ class JsonField(FieldType):
                 value = deepjson.loads(value)
             except ValueError:  # orjson's JSONDecodeError is one
                 return value
-        return go_numbers(value)
+        return deepjson.servable(go_numbers(value))
 
     def is_blank(self, value: Any) -> bool:
         return value is None or value == "" or value == [] or value == {}
