@@ -177,7 +177,9 @@ def test_a_token_whose_exp_is_text_is_refused_and_a_rotated_secret_revokes_token
             shown = rotated.json()["authToken"]
             record = login["record"]
             later = int(time.time()) + 600
-            forged = [refresh(_signed(server, record["collectionId"], record["id"], secret, exp=exp)) for exp in (later, str(later), None)]
+            claims = [{"exp": later}, {"exp": str(later)}, {"exp": None}, {"exp": later, "iat": str(later - 700)},
+                      {"exp": later, "nbf": str(later - 700)}, {"exp": later, "iat": later - 700, "nbf": later - 700}]
+            forged = [refresh(_signed(server, record["collectionId"], record["id"], secret, **c)) for c in claims]
             return before, answers, rotated.status_code, shown, refresh(old), forged
 
     both(servers, check)
