@@ -17,8 +17,8 @@ import httpx
 import pytest
 from checks import ok
 from conftest import image_bytes, open_database
+from masking import Masker
 from pbref import find_binary, running_reference
-from test_differential import Masker
 
 Call = Callable[..., httpx.Response]
 Steps = list[tuple[str, int, Any]]

@@ -12,7 +12,7 @@ from ..core import file_deletes, rules, schema_changes
 from ..errors import bad_request, not_found
 from ..storage import keys
 from .body import read_body
-from .context import JSONResponse, require_superuser, satchel
+from .context import JSONResponse, query_value, require_superuser, satchel
 from .listing import paginate
 from .picker import pick_response, picked_json
 
@@ -49,7 +49,7 @@ async def list_collections(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
     items = [c.public() for c in sat.schema.all()]
-    filter_text = request.query_params.get("filter", "")
+    filter_text = query_value(request, "filter")
     if filter_text:
         try:
             query = rules.collections_query(rules.scope_of(sat), items, filter_text)
@@ -57,8 +57,8 @@ async def list_collections(request: Request) -> JSONResponse:
         except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
             raise bad_request() from None
         items = [item for item in items if item["id"] in wanted]
-    body = paginate(request, sort_collections(items, request.query_params.get("sort", "")))
-    body["items"] = [pick_response(item, request.query_params.get("fields")) for item in body["items"]]
+    body = paginate(request, sort_collections(items, query_value(request, "sort")))
+    body["items"] = [pick_response(item, query_value(request, "fields")) for item in body["items"]]
     return JSONResponse(body)
 
 

@@ -27,6 +27,12 @@ def _to_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def shown_name(original: str) -> str:
+    """A client filename as text for messages and rules: bytes that are not UTF-8 become U+FFFD,
+    as Go's JSON encoder writes them."""
+    return _to_bytes(original).decode("utf-8", "replace")
+
+
 def _basename(name: bytes) -> bytes:
     """Go's filepath.Base on Linux, which mime/multipart applies to part filenames ("/" only)."""
     stripped = name.rstrip(b"/")
