@@ -207,6 +207,9 @@ ROUTES = [
 ]
 
 
+SHUTDOWN_WAIT = 10  # seconds the background tasks get to finish when the app stops
+
+
 def create_app(config: Config | None = None) -> Starlette:
     """Build the app; granian calls this once per worker (configuration comes from the environment)."""
     sat = Satchel(config or Config.from_env())
@@ -223,7 +226,7 @@ def create_app(config: Config | None = None) -> Starlette:
         yield
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT)  # the request log flushes what is left
         sat.spool.close()
         sat.dispose()
 

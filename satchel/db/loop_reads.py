@@ -60,12 +60,14 @@ class LoopReads:
         if self._open < self.size:
             self._open += 1
             try:
-                return await asyncio.wait_for(self._connect(), CONNECT_TIMEOUT)
+                async with asyncio.timeout(CONNECT_TIMEOUT):  # not wait_for: see db/versions.py
+                    return await self._connect()
             except BaseException:
                 self._open -= 1
                 raise
         try:
-            return await asyncio.wait_for(self._idle.get(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await self._idle.get()
         except TimeoutError:
             raise busy() from None
 

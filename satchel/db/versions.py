@@ -100,8 +100,11 @@ class VersionFeed:
     async def _listen(self) -> None:
         import psycopg  # here: SQLite processes never load it
 
-        connect = psycopg.AsyncConnection.connect(**self.db.connect_kwargs(), autocommit=True)
-        async with await asyncio.wait_for(connect, TIMEOUT) as conn:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands as its inner call finishes, and this task would then outlive shutdown.
+        async with asyncio.timeout(TIMEOUT):
+            conn = await psycopg.AsyncConnection.connect(**self.db.connect_kwargs(), autocommit=True)
+        async with conn:
             named = await (await conn.execute(CHANNEL_SQL)).fetchone()
             assert named is not None  # current_schema() always answers
             channel = named[0]
@@ -111,7 +114,8 @@ class VersionFeed:
             while True:
                 # Read after LISTEN: a bump committed before it is in the row, any later one is heard.
                 # With no news for HEARTBEAT seconds, this read is also the connection's health check.
-                row = await asyncio.wait_for(_fetch_version(conn), TIMEOUT)
+                async with asyncio.timeout(TIMEOUT):
+                    row = await _fetch_version(conn)
                 self._hear(row)
                 self.listening = True
                 async for note in conn.notifies(timeout=HEARTBEAT):

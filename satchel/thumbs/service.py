@@ -105,7 +105,8 @@ class Thumbs:
         """make_thumb in a worker thread, once the memory it will decode is reserved."""
         loop = asyncio.get_running_loop()
         need = await loop.run_in_executor(self._pool, decoded_bytes, path)
-        reserved = await asyncio.wait_for(self._memory.acquire(need), self.max_wait)
+        async with asyncio.timeout(self.max_wait):
+            reserved = await self._memory.acquire(need)
         try:
             return await loop.run_in_executor(self._pool, _make_and_tidy, path, thumb, stored_type, self.max_pixels, need)
         finally:
