@@ -37,6 +37,18 @@ def s3_errors(block: dict[str, Any]) -> dict[str, Any]:
     return errors
 
 
+def batch_errors(block: dict[str, Any]) -> dict[str, Any]:
+    """The batch limits: none negative, and a request count and timeout while enabled."""
+    errors = {}
+    for key in ("maxBodySize", "maxRequests", "timeout"):
+        value = block.get(key) or 0
+        if value < 0:
+            errors[key] = field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
+        elif not value and block.get("enabled") and key != "maxBodySize":
+            errors[key] = field_error("validation_required", "Cannot be blank.")
+    return errors
+
+
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`patch` over `current`; null leaves a value as it is, as decoding into the Go struct does."""
     out = copy.deepcopy(current)
@@ -64,12 +76,14 @@ async def update_settings(request: Request) -> JSONResponse:
         raise bad_request("An error occurred while loading the submitted data.")
     settings = _merge(sat.settings, patch)
     errors = {}
+    if problems := batch_errors(settings["batch"]):
+        errors["batch"] = problems
     if problems := s3_errors(settings["s3"]):
         errors["s3"] = problems
     if problems := s3_errors(settings["backups"]["s3"]):
         errors["backups"] = {"s3": problems}
     if errors:
-        raise ApiError(400, "An error occurred while saving the new settings.", errors)
+        raise ApiError(400, "An error occurred while saving the new settings.", dict(sorted(errors.items())))
     await sat.save_settings(settings)
     return picked_json(request, public_settings(sat.settings))
 

@@ -1,4 +1,7 @@
-"""Record create, update, delete and export: validation, file changes and one transaction each."""
+"""Record create, update, delete and export: validation, file changes and one transaction each.
+
+Inside a batch, `sat.db` is a Transaction: the writes share it, and the file work that must
+wait for the commit (or undo on rollback) is handed to it through on_commit / on_rollback."""
 
 from __future__ import annotations
 
@@ -239,7 +242,9 @@ async def save(
             raise ApiError(400, failed, {c: field_error("validation_not_unique", "Value must be unique.") for c in columns}) from exc
         log.warning("record write failed: %s", exc)
         raise bad_request(failed) from exc
-    await _after_commit(sat, collection, plan)
+    if storage is not None and written:
+        await sat.db.on_rollback(lambda: record_files.delete_keys(storage, written))
+    await sat.db.on_commit(lambda: _after_commit(sat, collection, plan))
     return plan.values
 
 
@@ -258,8 +263,11 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
 
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
-    if not collection.file_fields():
-        return
+    if collection.file_fields():
+        await sat.db.on_commit(lambda: _delete_files(sat, collection, record_id))
+
+
+async def _delete_files(sat: Satchel, collection: Collection, record_id: str) -> None:
     try:
         await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
     except Exception:

@@ -85,6 +85,12 @@ class Satchel:
         if int(await store.find_param(self.db, store.SCHEMA_VERSION) or 0) != self.schema.version:
             await self.db.read(self.load_sync)
 
+    def within(self, db: Database) -> Satchel:
+        """This instance seen through `db` (a Transaction): everything else is shared."""
+        view = copy.copy(self)
+        view.db = db
+        return view
+
     # settings and storage -------------------------------------------------------
 
     async def save_settings(self, settings: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -110,6 +111,32 @@ class Database:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
 
+    async def on_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Every write here has committed by the time it returns: run `fn` now."""
+        await fn()
+
+    async def on_rollback(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """A write that returned has committed, so there is nothing to undo."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One write transaction for several steps (a batch): committed if the block ends
+        normally, rolled back if it raises; the steps' on_commit / on_rollback work runs after."""
+        tx = Transaction(self)
+        await anyio.to_thread.run_sync(tx.begin_sync)
+        try:
+            yield tx
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(tx.end_sync, False)
+                for fn in tx.rollback_work:
+                    await fn()
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(tx.end_sync, True)
+        for fn in tx.commit_work:
+            await fn()
+
     def optimize_sync(self) -> None:
         """PocketBase's nightly upkeep: on SQLite, fold the WAL back and refresh the planner's
         statistics (PRAGMA optimize); on PostgreSQL, ANALYZE (autovacuum does the rest)."""
@@ -130,3 +157,57 @@ class Database:
             self._inline.close()
             self._inline = None
         self.engine.dispose()
+
+
+class Transaction(Database):
+    """The database as seen from inside one write transaction: every read and write runs on
+    its connection, which holds the process's write lock (and SQLite's) until it ends."""
+
+    def __init__(self, db: Database) -> None:  # shares the engine: no super().__init__
+        self.db = db
+        self.url, self.engine, self.is_sqlite, self.locks = db.url, db.engine, db.is_sqlite, db.locks
+        self._write_lock = db._write_lock
+        self.commit_work: list[Callable[[], Awaitable[None]]] = []
+        self.rollback_work: list[Callable[[], Awaitable[None]]] = []
+        self._conn: Connection | None = None
+        self._tx: Any = None
+
+    def begin_sync(self) -> None:
+        self._write_lock.acquire()
+        try:
+            self._conn = self.engine.connect()
+            self._conn.info["writer"] = True
+            self._tx = self._conn.begin()
+        except BaseException:
+            if self._conn is not None:
+                self._conn.close()
+            self._write_lock.release()
+            raise
+
+    def end_sync(self, commit: bool) -> None:
+        assert self._conn is not None
+        try:
+            if commit:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        finally:
+            self._conn.info.pop("writer", None)
+            self._conn.close()
+            self._write_lock.release()
+
+    def inline_sqlite(self) -> None:
+        """Never: a read outside this connection would not see the transaction's own writes."""
+        return None
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._conn is not None
+        return fn(self._conn, *args)
+
+    write_sync = read_sync
+
+    async def on_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self.commit_work.append(fn)
+
+    async def on_rollback(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self.rollback_work.append(fn)

@@ -68,13 +68,13 @@ def _inline_one(db: Database, key: tuple[str, ...], build: Callable[[], sa.Selec
     if sql is None:
         sql = _INLINE_SQL[key] = str(build().compile(dialect=db.engine.dialect))
     inline = db.inline_sqlite()
-    assert inline is not None  # only called on SQLite
+    assert inline is not None  # only called when there is one
     return inline.execute(sql, (value,)).fetchone()
 
 
 async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, Any] | None:
     """One record by id: inline on SQLite (the hot path of every download), pooled elsewhere."""
-    if not db.is_sqlite:
+    if db.inline_sqlite() is None:
         return await db.read(select_record, table, record_id)
     key = (table.name, *table.c.keys())
     row = _inline_one(db, key, lambda: sa.select(table).where(table.c.id == sa.bindparam("id")), record_id)
@@ -82,7 +82,7 @@ async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, A
 
 
 async def find_param(db: Database, key: str) -> str | None:
-    if not db.is_sqlite:
+    if db.inline_sqlite() is None:
         return await db.read(get_param, key)
     build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))
     row = _inline_one(db, ("_params.value",), build, key)

@@ -1,0 +1,117 @@
+"""`POST /api/batch` in Satchel: one transaction across collections, and the files' life cycle
+(new files kept only when the batch commits, replaced and deleted ones removed after it)."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+from checks import ok
+
+from satchel.api import batch
+
+R = "/api/collections/docs/records"
+
+
+@pytest.fixture
+def docs(client, admin, storage_kind):
+    for body in (
+        {"name": "docs", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
+         "fields": [{"name": "title", "type": "text", "required": True}, {"name": "files", "type": "file", "maxSelect": 3}]},
+        {"name": "tags", "listRule": "", "createRule": "", "fields": [{"name": "label", "type": "text", "required": True}]},
+    ):
+        ok(client.post("/api/collections", json=body, headers=admin))
+    ok(client.patch("/api/settings", headers=admin, json={"batch": {"enabled": True}}))
+    return ok(client.get("/api/collections/docs", headers=admin))
+
+
+@pytest.fixture
+def stored_keys(sat):
+    """Every key the active storage holds."""
+
+    async def listing() -> list[str]:
+        return sorted([obj.key async for obj in sat.storage().list_objects()])
+
+    return lambda: anyio.run(listing)
+
+
+def send(client, requests, files=()):
+    return client.post("/api/batch", data={"@jsonPayload": json.dumps({"requests": requests})}, files=list(files))
+
+
+def create(body):
+    return {"method": "POST", "url": R, "body": body}
+
+
+def upload(index, name, data=b"data"):
+    return (f"requests.{index}.files", (name, data, "text/plain"))
+
+
+def titles(client, path=R):
+    return sorted(item.get("title") or item.get("label") for item in ok(client.get(path, params={"perPage": 100}))["items"])
+
+
+def test_a_batch_stores_its_files_under_the_records_it_creates(client, docs, stored_keys) -> None:
+    response = send(client, [create({"title": "a"}), create({"title": "b"})],
+                    [upload(0, "one.txt"), upload(1, "two.txt"), upload(1, "three.txt")])
+    assert response.status_code == 200, response.text
+    made = [item["body"] for item in response.json()]
+    expected = sorted(f"{docs['id']}/{r['id']}/{name}" for r in made for name in r["files"])
+    assert len(expected) == 3
+    assert stored_keys() == expected
+
+
+def test_a_failed_batch_leaves_no_rows_and_no_files_even_from_its_earlier_requests(client, docs, stored_keys) -> None:
+    response = send(client, [create({"title": "a"}), create({"title": "b"}), create({})],
+                    [upload(0, "one.txt"), upload(1, "two.txt")])
+    assert response.status_code == 400
+    assert response.json()["data"]["requests"]["2"]["response"]["data"]["title"]["code"] == "validation_required"
+    assert titles(client) == []
+    assert stored_keys() == []
+
+
+def test_a_batch_spans_collections_all_or_nothing(client, docs) -> None:
+    tag = {"method": "POST", "url": "/api/collections/tags/records"}
+    assert send(client, [create({"title": "a"}), {**tag, "body": {}}]).status_code == 400
+    assert titles(client) == [] and titles(client, "/api/collections/tags/records") == []
+    assert send(client, [create({"title": "a"}), {**tag, "body": {"label": "x"}}]).status_code == 200
+    assert titles(client) == ["a"] and titles(client, "/api/collections/tags/records") == ["x"]
+
+
+def test_replaced_and_deleted_files_go_only_when_the_batch_commits(client, docs, stored_keys) -> None:
+    first = ok(send(client, [create({"title": "a", "id": "aaaaaaaaaaaaaaa"}), create({"title": "b", "id": "bbbbbbbbbbbbbbb"})],
+                    [upload(0, "old.txt"), upload(1, "gone.txt")]))
+    before = stored_keys()
+    replace = {"method": "PATCH", "url": R + "/aaaaaaaaaaaaaaa", "body": {"files": []}}
+    remove = {"method": "DELETE", "url": R + "/bbbbbbbbbbbbbbb"}
+    failed = send(client, [replace, remove, create({})], [upload(0, "new.txt")])
+    assert failed.status_code == 400
+    assert stored_keys() == before  # the failed batch removed nothing and left nothing
+    response = send(client, [replace, remove], [upload(0, "new.txt")])
+    assert response.status_code == 200, response.text
+    [new_name] = response.json()[0]["body"]["files"]
+    assert stored_keys() == [f"{docs['id']}/aaaaaaaaaaaaaaa/{new_name}"]
+    assert first[0]["body"]["files"][0] != new_name
+
+
+def test_a_batch_over_its_timeout_rolls_back(client, docs, admin, monkeypatch) -> None:
+    ok(client.patch("/api/settings", headers=admin, json={"batch": {"timeout": 1}}))
+
+    async def slow(request):
+        await anyio.sleep(30)
+
+    monkeypatch.setitem(batch.HANDLERS, "delete", slow)
+    response = send(client, [create({"title": "a"}), {"method": "DELETE", "url": R + "/whatever"}])
+    assert response.status_code == 400
+    assert response.json() == {"data": {}, "message": "Batch transaction failed.", "status": 400}
+    assert titles(client) == []
+
+
+def test_later_requests_of_a_batch_see_the_earlier_ones(client, docs) -> None:
+    made = {"title": "a", "id": "aaaaaaaaaaaaaaa"}
+    update = {"method": "PATCH", "url": R + "/aaaaaaaaaaaaaaa", "body": {"title": "b"}}
+    upsert = {"method": "PUT", "url": R, "body": {"id": "aaaaaaaaaaaaaaa", "title": "c"}}
+    response = send(client, [create(made), update, upsert])
+    assert [item["body"]["title"] for item in ok(response)] == ["a", "b", "c"]
+    assert titles(client) == ["c"]
