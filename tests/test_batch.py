@@ -115,3 +115,33 @@ def test_later_requests_of_a_batch_see_the_earlier_ones(client, docs) -> None:
     response = send(client, [create(made), update, upsert])
     assert [item["body"]["title"] for item in ok(response)] == ["a", "b", "c"]
     assert titles(client) == ["c"]
+
+
+def test_a_transaction_cut_short_rolls_back_runs_its_undo_work_and_frees_the_write_lock(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from satchel.db.engine import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'tx.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
+    db.write_sync(lambda conn: table.create(conn))
+    undone: list[str] = []
+
+    def insert(conn, value):
+        conn.execute(table.insert().values(id=value))
+
+    async def scenario() -> None:
+        async def undo() -> None:
+            undone.append("a")
+
+        with anyio.move_on_after(0.2):
+            async with db.transaction() as tx:
+                await tx.write(insert, "a")
+                await tx.on_rollback(undo)
+                await anyio.sleep(30)
+        await db.write(insert, "b")  # would wait forever on a lock left behind
+
+    anyio.run(scenario)
+    assert undone == ["a"]
+    assert db.read_sync(lambda conn: [r.id for r in conn.execute(sa.select(table))]) == ["b"]
+    db.dispose()

@@ -144,9 +144,9 @@ async def _run(request: Request, sat: Satchel, auth: Any, items: list[dict[str, 
     """Every sub-request in order inside one transaction; the first failure rolls all back."""
     results: list[Any] = []
     try:
-        with anyio.fail_after(timeout):
-            async with sat.db.transaction() as tx:
-                inner = sat.within(tx)
+        async with sat.db.transaction() as tx:
+            inner = sat.within(tx)
+            with anyio.fail_after(timeout):  # as in the reference, the clock starts once the transaction has
                 for index, item in enumerate(items):
                     try:
                         results.append(await _sub_request(request, inner, auth, item))

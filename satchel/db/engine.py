@@ -121,19 +121,25 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One write transaction for several steps (a batch): committed if the block ends
-        normally, rolled back if it raises; the steps' on_commit / on_rollback work runs after."""
+        normally, rolled back if it raises or the commit fails; the steps' on_commit or
+        on_rollback work runs after. Beginning and ending are shielded from cancellation,
+        so the connection and the write lock are never left behind."""
         tx = Transaction(self)
-        await anyio.to_thread.run_sync(tx.begin_sync)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(tx.begin_sync)
+        committed = False
         try:
             yield tx
-        except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(tx.end_sync, False)
-                for fn in tx.rollback_work:
-                    await fn()
-            raise
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(tx.end_sync, True)
+                await anyio.to_thread.run_sync(tx.end_sync, True)
+            committed = True
+        finally:
+            if not committed:
+                with anyio.CancelScope(shield=True):
+                    if tx.is_open:
+                        await anyio.to_thread.run_sync(tx.end_sync, False)
+                    for fn in tx.rollback_work:
+                        await fn()
         for fn in tx.commit_work:
             await fn()
 
@@ -181,19 +187,26 @@ class Transaction(Database):
         except BaseException:
             if self._conn is not None:
                 self._conn.close()
+                self._conn = None
             self._write_lock.release()
             raise
 
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
     def end_sync(self, commit: bool) -> None:
+        """Commit or roll back, then hand back the connection and the lock whatever happens."""
         assert self._conn is not None
+        conn, self._conn = self._conn, None
         try:
             if commit:
                 self._tx.commit()
             else:
                 self._tx.rollback()
         finally:
-            self._conn.info.pop("writer", None)
-            self._conn.close()
+            conn.info.pop("writer", None)
+            conn.close()
             self._write_lock.release()
 
     def inline_sqlite(self) -> None:
