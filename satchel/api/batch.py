@@ -55,6 +55,16 @@ class _Failed(Exception):
         self.index, self.error = index, error
 
 
+class _UnknownAction(Exception):
+    """No record handler serves this method and URL."""
+
+
+def _plain_error(index: int) -> ApiError:
+    """A failure that is no API error, as the reference reports it: the generic 400 for the
+    first request, but a 500 for any later one (the previous request's handler wraps it)."""
+    return ApiError(500 if index else 400, INTERNAL)
+
+
 async def batch(request: Request) -> JSONResponse:
     sat = satchel(request)
     config = sat.settings["batch"]
@@ -152,9 +162,11 @@ async def _run(request: Request, sat: Satchel, auth: Any, items: list[dict[str, 
                         results.append(await _sub_request(request, inner, auth, item))
                     except ApiError as exc:
                         raise _Failed(index, exc) from None
+                    except _UnknownAction:
+                        raise _Failed(index, _plain_error(index)) from None
                     except Exception as exc:
                         log.exception("batch sub-request %d failed", index)
-                        raise _Failed(index, ApiError(500, INTERNAL)) from exc
+                        raise _Failed(index, _plain_error(index)) from exc
     except TimeoutError:
         raise bad_request("Batch transaction failed.") from None
     except _Failed as failed:
@@ -167,7 +179,7 @@ async def _sub_request(request: Request, sat: Satchel, auth: Any, item: dict[str
     """One sub-request through its record handler: `{"body": ..., "status": ...}`."""
     action, params = await _action(sat, item)
     if action is None:
-        raise ApiError(500, INTERNAL)  # "unknown batch request action"
+        raise _UnknownAction()
     query = (params.pop("query", None) or "?")[1:]
     # Go re-sends the sub-request as multipart: `@jsonPayload` over any query values, as a form does.
     pairs = [*parse_query(query.encode()), (JSON_PAYLOAD_KEY, orjson.dumps(item["body"]))]
