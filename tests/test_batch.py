@@ -145,3 +145,33 @@ def test_a_transaction_cut_short_rolls_back_runs_its_undo_work_and_frees_the_wri
     assert undone == ["a"]
     assert db.read_sync(lambda conn: [r.id for r in conn.execute(sa.select(table))]) == ["b"]
     db.dispose()
+
+
+def test_a_transaction_keeps_going_while_writers_queued_on_its_lock_fill_the_thread_pool(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from satchel.db.engine import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'tx.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
+    db.write_sync(lambda conn: table.create(conn))
+    queued = 45  # more than anyio's 40 worker threads
+
+    def insert(conn, value):
+        conn.execute(table.insert().values(id=value))
+
+    async def scenario() -> None:
+        assert anyio.to_thread.current_default_thread_limiter().total_tokens < queued
+        with anyio.fail_after(60):  # a guard against the hang this test is about, not a timing check
+            async with anyio.create_task_group() as group:
+                async with db.transaction() as tx:
+                    for n in range(queued):
+                        group.start_soon(db.write, insert, f"w{n}")
+                    while anyio.to_thread.current_default_thread_limiter().borrowed_tokens < queued - 5:
+                        await anyio.sleep(0.01)
+                    for n in range(3):
+                        await tx.write(insert, f"tx{n}")
+
+    anyio.run(scenario)
+    assert db.read_sync(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()) == queued + 3
+    db.dispose()

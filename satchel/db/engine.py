@@ -126,18 +126,18 @@ class Database:
         so the connection and the write lock are never left behind."""
         tx = Transaction(self)
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(tx.begin_sync)
+            await tx.run(tx.begin_sync)
         committed = False
         try:
             yield tx
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(tx.end_sync, True)
+                await tx.run(tx.end_sync, True)
             committed = True
         finally:
             if not committed:
                 with anyio.CancelScope(shield=True):
                     if tx.is_open:
-                        await anyio.to_thread.run_sync(tx.end_sync, False)
+                        await tx.run(tx.end_sync, False)
                     for fn in tx.rollback_work:
                         await fn()
         for fn in tx.commit_work:
@@ -177,6 +177,16 @@ class Transaction(Database):
         self.rollback_work: list[Callable[[], Awaitable[None]]] = []
         self._conn: Connection | None = None
         self._tx: Any = None
+        # Its own thread budget: writers queued on the lock it holds may fill the shared one.
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.run(self.read_sync, fn, *args)
+
+    write = read
 
     def begin_sync(self) -> None:
         self._write_lock.acquire()
