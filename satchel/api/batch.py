@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core import record_files, records
+from ..core.fields.casting import to_id
 from ..core.state import Satchel
 from ..errors import ApiError, bad_request, field_error
 from . import records as record_api
@@ -204,7 +205,7 @@ async def _action(sat: Satchel, item: dict[str, Any]) -> tuple[str | None, dict[
         params = {k: v for k, v in match.groupdict().items() if v is not None}
         if action != "upsert":
             return action, params
-        record_id = _go_string(item["body"].get("id"))
+        record_id = to_id(item["body"].get("id"))
         collection = sat.find_collection(params["collection"])
         if record_id and collection is not None and await records.find(sat, collection, record_id) is not None:
             item["method"], params["id"] = "PATCH", record_id
@@ -213,17 +214,6 @@ async def _action(sat: Satchel, item: dict[str, Any]) -> tuple[str | None, dict[
         item["method"] = "POST"
         return "create", params
     return None, {}
-
-
-def _go_string(value: Any) -> str:
-    """cast.ToString of a JSON value, for the upsert id."""
-    if value is None or isinstance(value, dict | list):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _headers(request: Request, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:

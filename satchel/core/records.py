@@ -22,7 +22,7 @@ from . import record_files
 from .auth import Auth, is_superuser
 from .collection_model import Collection
 from .fields import FileField, field_type, field_type_as
-from .fields.casting import to_str
+from .fields.casting import to_id
 from .fields.date import now
 from .fields.password import check_password, hash_password
 from .fields.text import generate
@@ -91,9 +91,8 @@ def _prepare(
             passwords[field["name"]] = field_type(field).prepare(data.pop(field["name"]), field)
     apply_body(collection, values, data, superuser)
     if is_new:
-        given = data.get("id")  # cast.ToString: 123 and true are ids too (and fail the length check)
-        given = "" if isinstance(given, dict | list) else to_str(given)
-        values["id"] = given or generate("[a-z0-9]{15}")
+        # 123 and true are ids too (that fail the length check), as in the reference
+        values["id"] = to_id(data.get("id")) or generate("[a-z0-9]{15}")
     else:
         values["id"] = current["id"]
     files: dict[str, list[record_files.Entry]] = {}
