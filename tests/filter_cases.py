@@ -267,6 +267,9 @@ NOTE_FILTERS: list[str] = [
     r'tags:each ~ "\\"', r'tags:length = 2 && body = "lit\\t"', r'"a\sb" = body', r'"\t" ~ body',
     r'body = "A\"', r"body = 'x\\\'", r'body = "\"', r'body = "\\\"', r"body = '\\' || body = '\''",
     r'body = "multi' + "\n" + r'line"', r'body ~ "\t" // a comment with \" in it',
+    r'strftime("\t%Y", "2024-01-02 10:00:00.000Z") = "\t2024" && body = "A"',
+    r'strftime("%Y\\%m\s", "2024-01-02 10:00:00.000Z") = "2024\\01\s" && body = "A"',
+    r"strftime('%Y\'', '2024-01-02 10:00:00.000Z') = '2024\'' && body = 'A'",
 ]
 
 CASES: list[tuple[str, str]] = (
