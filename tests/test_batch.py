@@ -175,3 +175,19 @@ def test_a_transaction_keeps_going_while_writers_queued_on_its_lock_fill_the_thr
     anyio.run(scenario)
     assert db.read_sync(lambda conn: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()) == queued + 3
     db.dispose()
+
+
+def test_concurrent_batches_and_plain_writes_all_land(client, docs) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def batch_of(n: int):
+        return send(client, [create({"title": f"b{n}-{i}"}) for i in range(3)])
+
+    def plain(n: int):
+        return client.post(R, json={"title": f"p{n}"})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(fn, n) for n in range(6) for fn in (batch_of, plain)]
+        answers = [future.result() for future in futures]
+    assert [a.status_code for a in answers] == [200] * 12
+    assert len(titles(client)) == 6 * 3 + 6
