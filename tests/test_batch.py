@@ -191,3 +191,35 @@ def test_concurrent_batches_and_plain_writes_all_land(client, docs) -> None:
         answers = [future.result() for future in futures]
     assert [a.status_code for a in answers] == [200] * 12
     assert len(titles(client)) == 6 * 3 + 6
+
+
+def test_batches_in_one_instance_and_writes_in_another_all_land(tmp_path, db_url: str, satchel_server) -> None:
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+    from processes import SATCHEL
+
+    env = {**os.environ, "SATCHEL_DIR": str(tmp_path / "sb"), "SATCHEL_DB_URL": db_url}
+    subprocess.run([SATCHEL, "superuser", "upsert", ADMIN_EMAIL, ADMIN_PASSWORD], env=env, check=True, capture_output=True)
+    first, second = satchel_server("--workers", "1", env=env), satchel_server("--workers", "1", env=env)
+    with httpx.Client(base_url=first, timeout=60) as one, httpx.Client(base_url=second, timeout=60) as two:
+        login = {"identity": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        admin = {"Authorization": ok(one.post("/api/collections/_superusers/auth-with-password", json=login))["token"]}
+        ok(one.post("/api/collections", headers=admin, json={
+            "name": "docs", "listRule": "", "createRule": "", "fields": [{"name": "title", "type": "text", "required": True}]}))
+        ok(one.patch("/api/settings", headers=admin, json={"batch": {"enabled": True}}))
+
+        def batch_of(n: int):
+            return one.post("/api/batch", json={"requests": [create({"title": f"b{n}-{i}"}) for i in range(5)]})
+
+        def plain(n: int):
+            return two.post(R, json={"title": f"p{n}"})
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(fn, n) for n in range(8) for fn in (batch_of, plain)]
+            answers = [future.result() for future in futures]
+        assert [a.status_code for a in answers] == [200] * 16, [a.text for a in answers if a.status_code != 200]
+        assert ok(two.get(R, params={"perPage": 1}))["totalItems"] == 8 * 5 + 8
