@@ -100,16 +100,17 @@ def parse_requests(values: dict[str, Any]) -> list[dict[str, Any]] | None:
     items = []
     for item in raw:
         if item is None:
-            item = {}
+            raise ApiError(500, INTERNAL)  # the reference's validation trips over the nil request
         if not isinstance(item, dict):
             return None
         method, url = item.get("method"), item.get("url")
         body, headers = item.get("body"), item.get("headers")
         if not (isinstance(method, str | None) and isinstance(url, str | None) and isinstance(body, dict | None)):
             return None
-        if not (headers is None or isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())):
+        if not (headers is None or isinstance(headers, dict) and all(isinstance(v, str | None) for v in headers.values())):
             return None
-        items.append({"method": method or "", "url": url or "", "body": body or {}, "headers": headers or {}, "files": {}})
+        headers = {name: value or "" for name, value in (headers or {}).items()}
+        items.append({"method": method or "", "url": url or "", "body": body or {}, "headers": headers, "files": {}})
     return items
 
 
