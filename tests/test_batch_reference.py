@@ -151,6 +151,9 @@ def run(call: Call, admin: dict[str, str]) -> list[Any]:
     record(call("POST", "/api/batch", headers=admin, data={"@jsonPayload": payload}, files=files))
     failing = json.dumps({"requests": [{"method": "PATCH", "url": R + "/multi0000000001", "body": {"title": "m1b"}}, post(R, {})]})
     record(call("POST", "/api/batch", headers=admin, data={"@jsonPayload": failing}, files=[("requests.0.doc+", ("e.txt", b"e", "text/plain"))]))
+    kept = call("GET", R + "/multi0000000001").json()["doc"]
+    both = json.dumps({"requests": [{"method": "PATCH", "url": R + "/multi0000000001", "body": {"doc": kept, "doc+": kept}}]})
+    record(call("POST", "/api/batch", headers=admin, data={"@jsonPayload": both}, files=[("requests.0.doc", ("f.txt", b"f", "text/plain"))]))
     too_big = json.dumps({"requests": [post(R, {"title": "big"})]})
     record(call("POST", "/api/batch", headers=admin, data={"@jsonPayload": too_big}, files=[("requests.0.doc", ("big.txt", b"b" * 2000, "text/plain"))]))
     record(call("POST", "/api/batch", headers=admin, data={"requests": "x"}))

@@ -118,14 +118,17 @@ def attach_files(items: list[dict[str, Any]], files: dict[str, list[UploadedFile
     """Uploads named `requests.N.field` or `requests[N].field` go to sub-request N as `field`.
 
     PocketBase names each upload here (`a.txt` -> `a_{random}.txt`) and sends the sub-request
-    that name as the client filename, so batch uploads are named twice, as there."""
+    that name as the client filename, so batch uploads are named twice, as there. The uploads
+    take the place of any body value under the same key."""
     for index, item in enumerate(items):
         for key, uploads in files.items():
             for prefix in (f"requests.{index}.", f"requests[{index}]."):
                 if key.startswith(prefix):
                     for upload in uploads:
                         upload.filename = record_files.new_file(upload).name
-                    item["files"].setdefault(key.removeprefix(prefix), []).extend(uploads)
+                    name = key.removeprefix(prefix)
+                    item["body"].pop(name, None)
+                    item["files"].setdefault(name, []).extend(uploads)
 
 
 def validate(items: list[dict[str, Any]], max_requests: int) -> Any:
