@@ -99,7 +99,7 @@ def table(doc: dict) -> str:
     goals = [f for f in doc["figures"] if f["goal"] and f["met"] is not None]
     met_count = sum(1 for f in goals if f["met"])
     head = (
-        f"Satchel vs PocketBase  {doc['date']}  ({doc['seconds']:.0f} s)\n"
+        f"Satchel vs PocketBase  {doc['date']}  ({doc['seconds']:.0f} s)  deployment: {m.get('deployment', 'sqlite')}\n"
         f"machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('mem_total_mib', '?')} MiB, "
         f"{m.get('platform')}; load avg at start {m['loadavg_start'][0]:.2f}"
         f"{'; nice ' + str(doc['options']['nice']) if doc['options'].get('nice') else ''}\n"

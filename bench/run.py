@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from . import fixtures, report
+from .backends import DEPLOYMENTS, Backends
 from .deployed import deployed_satchel
 from .files import (
     CheckFailed,
@@ -56,8 +57,8 @@ class OutOfTime(Exception):
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, root: str, fx: dict[str, Fixture]) -> None:
-        self.args, self.root, self.fx = args, root, fx
+    def __init__(self, args: argparse.Namespace, root: str, fx: dict[str, Fixture], backends: Backends) -> None:
+        self.args, self.root, self.fx, self.backends = args, root, fx, backends
         self.deadline = time.monotonic() + args.budget
         self.pb = Server("PocketBase", [os.path.join(BIN, "pocketbase")], os.path.join(root, "pocketbase"))
         satchel = os.path.join(BIN, "satchel") if args.dev_venv else deployed_satchel(OUT)
@@ -66,6 +67,7 @@ class Bench:
         for s in self.servers:
             s.nice = args.nice
         self.sa.serve_args = args.satchel_args.split()
+        self.sa.env = backends.satchel_env()
         self.stored: dict[str, dict[str, Stored]] = {s.name: {} for s in self.servers}
         self.thumb100: dict[str, str] = {}  # each server's checked 100x100 thumb, saved for wrk to compare
         self.results: dict = {"problems": []}
@@ -92,6 +94,7 @@ class Bench:
         for s in self.servers:
             s.prepare()
             s.start()
+            self.backends.configure(s)
             create_collection(s)
         time.sleep(2)
         self.results["idle_rss"] = self.per_server(steady_rss)
@@ -348,6 +351,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--burst", type=int, default=20, help="cold thumbs requested at once (default 20)")
     p.add_argument("--uploads", type=int, default=5, help="10 MiB uploads per server (default 5)")
     p.add_argument("--huge-mib", type=int, default=200, help="size of the big upload in MiB (default 200)")
+    p.add_argument("--deployment", choices=DEPLOYMENTS, default="sqlite",
+                   help="sqlite: both on SQLite and local disk; postgres: Satchel on PostgreSQL (PocketBase has only "
+                        "SQLite); s3: files of both in S3, one moto server; postgres-s3: both (default sqlite)")
+    p.add_argument("--postgres-url", default=os.environ.get("SATCHEL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                   help="a PostgreSQL server where the run may create and drop its own database")
     p.add_argument("--satchel-args", default="", help='extra `satchel serve` flags, e.g. "--workers 1"')
     p.add_argument("--dev-venv", action="store_true",
                    help="run Satchel from this (dev) venv instead of a runtime-only one, as `pip install .` makes")
@@ -377,16 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     print("generating fixtures (cached under bench/out/)", file=sys.stderr, flush=True)
     fx = fixtures.ensure(OUT)
     root = tempfile.mkdtemp(prefix="run-", dir=OUT)
-    bench = Bench(args, root, fx)
     info = machine()
+    info["deployment"] = args.deployment
     failed = ""
-    try:
-        bench.run()
-    except (OutOfTime, CheckFailed, RuntimeError, httpx.HTTPError, subprocess.SubprocessError) as exc:
-        failed = f"{type(exc).__name__}: {exc}"
-        print(f"run stopped early: {failed}", file=sys.stderr)
-    finally:
-        bench.stop()
+    with Backends(args.deployment, args.postgres_url, root) as backends:
+        bench = Bench(args, root, fx, backends)
+        try:
+            bench.run()
+        except (OutOfTime, CheckFailed, RuntimeError, httpx.HTTPError, subprocess.SubprocessError) as exc:
+            failed = f"{type(exc).__name__}: {exc}"
+            print(f"run stopped early: {failed}", file=sys.stderr)
+        finally:
+            bench.stop()
         info["loadavg_end"] = os.getloadavg()
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -15,11 +15,14 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, batch, collections, crons, files, health, records, settings
+from .api import auth, auth_flows, backups, batch, collections, crons, files, health, logs, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
+from .api.request_log import RecordRequests
 from .clean_paths import CleanPaths
 from .config import Config
+from .core.request_entry import PREFLIGHT
+from .core.request_log import RequestLog
 from .core.state import Satchel
 from .errors import ApiError
 
@@ -61,6 +64,7 @@ class HeadersMiddleware:
         request_headers = dict(scope["headers"])
         origin = request_headers.get(b"origin")
         if scope["method"] == "OPTIONS" and origin and b"access-control-request-method" in request_headers:
+            scope.setdefault("satchel", {})[PREFLIGHT] = True  # not a request log entry, as in the reference
             await self._preflight(request_headers, send)
             return
         scope.setdefault("satchel", {})
@@ -87,8 +91,18 @@ class HeadersMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
 
+def request_origin(scope: Scope) -> bytes | None:
+    """The request's Origin header; of several, the last one wins (as in a dict of the headers)."""
+    origin = None
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            origin = value
+    return origin
+
+
 async def api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
+    request.scope.setdefault("satchel", {})["error"] = exc  # for the request log
     return JSONResponse(exc.body(), status_code=exc.status)
 
 
@@ -97,13 +111,20 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code in (404, 405):
         # Unmatched GETs fall through to PocketBase's static file handler.
         message = "File not found." if request.method in ("GET", "HEAD") else "The requested resource wasn't found."
-        return JSONResponse(ApiError(404, message).body(), status_code=404)
-    return JSONResponse(ApiError(exc.status_code, str(exc.detail)).body(), status_code=exc.status_code)
+        return await api_error(request, ApiError(404, message))
+    return await api_error(request, ApiError(exc.status_code, str(exc.detail)))
 
 
-async def server_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(ApiError(500, "Something went wrong while processing your request.").body(), status_code=500)
+async def server_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """An unexpected exception: its traceback logged once, and PocketBase's 500 answer with the
+    same global and CORS headers as every other answer (a browser sees the error, not a CORS
+    failure). Starlette's own handler sits outside every middleware and re-raises, so the
+    server logged the traceback a second time; `RecordRequests` calls this one instead."""
+    log.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+    scope["satchel"]["error"] = exc
+    response = JSONResponse(ApiError(500, "Something went wrong while processing your request.").body(), status_code=500)
+    response.raw_headers = finish_headers(response.raw_headers, False, request_origin(scope))
+    await response(scope, receive, send)
 
 
 class SchemaRefresh:
@@ -114,7 +135,11 @@ class SchemaRefresh:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self.sat.refresh()
+            try:
+                await self.sat.refresh()
+            except ApiError as exc:  # out here the router's error handlers don't reach (a busy pool: 503)
+                await JSONResponse(exc.body(), status_code=exc.status)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -135,7 +160,7 @@ class FileDownloads:
             await self.app(scope, receive, send)
             return
         scope["path_params"] = {"collection": parts[3], "record": parts[4], "filename": parts[5]}
-        flags = scope["satchel"] = {}
+        flags = scope.setdefault("satchel", {})
         request = Request(scope, receive)
         response: ObjectResponse | JSONResponse
         try:
@@ -143,11 +168,7 @@ class FileDownloads:
             response = await files.download(request)
         except ApiError as exc:
             response = await api_error(request, exc)
-        origin = None
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                origin = value  # the last one wins, as in HeadersMiddleware's dict
-        response.raw_headers = finish_headers(response.raw_headers, flags.get("embeddable", False), origin)
+        response.raw_headers = finish_headers(response.raw_headers, flags.get("embeddable", False), request_origin(scope))
         await response(scope, receive, send)
 
 
@@ -172,7 +193,17 @@ ROUTES = [
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
+    Route("/api/logs", logs.list_logs, methods=["GET"]),
+    Route("/api/logs", logs.truncate_logs, methods=["DELETE"]),
+    Route("/api/logs/stats", logs.log_stats, methods=["GET"]),
+    Route("/api/logs/{id}", logs.view_log, methods=["GET"]),
     Route("/api/crons", crons.list_crons, methods=["GET"]),
+    Route("/api/backups", backups.list_backups, methods=["GET"]),
+    Route("/api/backups", backups.create_backup, methods=["POST"]),
+    Route("/api/backups/upload", backups.upload_backup, methods=["POST"]),
+    Route("/api/backups/{key}", backups.download_backup, methods=["GET", "HEAD"]),
+    Route("/api/backups/{key}", backups.delete_backup, methods=["DELETE"]),
+    Route("/api/backups/{key}/restore", backups.restore_backup, methods=["POST"]),
     Route("/api/crons/{id}", crons.run_cron, methods=["POST"]),
 ]
 
@@ -180,19 +211,28 @@ ROUTES = [
 def create_app(config: Config | None = None) -> Starlette:
     """Build the app; granian calls this once per worker (configuration comes from the environment)."""
     sat = Satchel(config or Config.from_env())
+    requests = RequestLog(sat)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
+        loop = asyncio.get_running_loop()
+        tasks = [
+            loop.create_task(sat.crons.run_forever()),
+            loop.create_task(sat.versions.listen_forever()),
+            loop.create_task(requests.run_forever()),
+        ]
         yield
-        ticker.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         sat.spool.close()
-        sat.db.dispose()
+        sat.dispose()
 
     sat.init_sync()
-    handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, Exception: server_error}
+    handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error}
     middleware = [
-        Middleware(CleanPaths), Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
+        Middleware(RecordRequests, log=requests, crash=server_error), Middleware(CleanPaths),
+        Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
     ]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect

@@ -1,4 +1,5 @@
-"""Go's ServeMux path cleaning: `//`, `.` and `..` segments are answered with a 307 to the clean path.
+"""Go's ServeMux path cleaning: `//`, `.` and `..` segments are answered with a 307 to the clean path;
+and, before that, net/http's 400 for a path with a broken `%` escape.
 
 PocketBase's router is a ServeMux, so this happens before any of its handlers or middlewares: the
 redirect carries none of the API's headers. The cleaning works on the escaped path, as there, so
@@ -7,8 +8,11 @@ redirect carries none of the API's headers. The cleaning works on the escaped pa
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
@@ -31,6 +35,9 @@ class CleanPaths:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = (scope.get("raw_path") or scope["path"].encode()) if scope["type"] == "http" else b"/"
+        if b"%" in raw and _BAD_ESCAPE.search(raw):
+            await _bad_request(send)  # Go's server can't parse the request URI: no handler ever runs
+            return
         if b"//" in raw or b"/." in raw or not raw.startswith(b"/"):
             path = raw.decode("latin-1")
             clean = clean_path(path)
@@ -52,3 +59,10 @@ async def _redirect(scope: Scope, send: Send, clean: str) -> None:
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 307, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+async def _bad_request(send: Send) -> None:
+    """net/http's own answer to a request it can't parse: plain text, and the connection closed."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": b"400 Bad Request"})

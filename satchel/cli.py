@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .config import Config
+from .db.foreign import ForeignDataDirError
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -23,33 +26,37 @@ def migrate(args: argparse.Namespace) -> int:
 
     sat = Satchel(_config(args))
     sat.init_sync()
-    sat.db.dispose()
+    sat.dispose()
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    from . import server
+    from . import logsetup, server
 
     config = _config(args)
+    try:
+        log_config = logsetup.configure(config.log_level, config.log_format)
+    except ValueError as exc:
+        sys.exit(f"Error: {exc}")
     host, _, port = args.http.rpartition(":")
     host = host or "127.0.0.1"
     os.environ.update(config.to_env())
     fixed = args.workers is not None
     if args.helper:
-        server.serve(host, int(port), server.helper_watch(args.helper, fixed))
+        server.serve(host, int(port), server.helper_watch(args.helper, fixed), log_config)
     migrate(args)  # once, before any helper process can start and race to create the schema
     print(f"Server started at http://{args.http}\n├─ REST API:  http://{args.http}/api/\n└─ Data:      {os.path.abspath(config.data_dir)}", flush=True)
     if args.dev:
         import uvicorn
 
-        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_level="warning")
+        uvicorn.run("satchel.app:create_app", factory=True, host=host, port=int(port), log_config=None, access_log=False)
         return 0
     command = [
         sys.executable, "-m", "satchel", "serve", "--http", args.http, "--dir", config.data_dir,
         "--db-url", config.db_url, "--helper", str(os.getpid()), *(["--workers", str(args.workers)] if fixed else []),
     ]
     limit = (args.workers if fixed else (os.cpu_count() or 1)) - 1
-    server.serve(host, int(port), server.Helpers(command, limit, fixed).watch)
+    server.serve(host, int(port), server.Helpers(command, limit, fixed).watch, log_config)
 
 
 def superuser(args: argparse.Namespace) -> int:
@@ -70,8 +77,53 @@ def superuser(args: argparse.Namespace) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     finally:
-        sat.db.dispose()
+        sat.dispose()
     print(message)
+    return 0
+
+
+def backup(args: argparse.Namespace) -> int:
+    """Make a backup as `POST /api/backups` does (same archive, same place, same one-at-a-time rule)."""
+    from .core import backups
+
+    if args.name and not backups.NAME.match(args.name):
+        print(f"Error: invalid backup name {args.name!r} (a-z, 0-9, _ and -, ending in .zip)", file=sys.stderr)
+        return 1
+    return _run_backup_job(args, lambda sat: backups.create_backup(sat, args.name or ""), "Successfully created backup {}.")
+
+
+def restore(args: argparse.Namespace) -> int:
+    """Restore a backup as `POST /api/backups/{key}/restore` does; running servers reload."""
+    from .core import backups
+
+    async def job(sat: Any) -> str:
+        if not await backups.exists(sat, args.key):
+            raise ValueError(f"missing or invalid backup file {args.key!r}")
+        await backups.restore_backup(sat, args.key)
+        return args.key
+
+    return _run_backup_job(args, job, "Successfully restored backup {}.")
+
+
+def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any, Any, str]], done: str) -> int:
+    from .core.backup_archive import InvalidArchive
+    from .core.backups import BackupBusy
+    from .core.state import Satchel
+
+    sat = Satchel(_config(args))
+    sat.init_sync()
+    try:
+        key = asyncio.run(job(sat))
+    except InvalidArchive as exc:
+        print(f"Error: not a Satchel backup: {exc}", file=sys.stderr)
+        return 1
+    except (BackupBusy, ValueError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sat.spool.close()
+        sat.db.dispose()
+    print(done.format(f'"{key}"'))
     return 0
 
 
@@ -104,9 +156,23 @@ def parser() -> argparse.ArgumentParser:
     su.add_argument("password", nargs="?", default="")
     common(su)
     su.set_defaults(func=superuser)
+
+    make = commands.add_parser("backup", help="back up the database and the stored files into {dir}/backups")
+    make.add_argument("name", nargs="?", default="", help="the backup's file name (default: pb_backup_{app}_{time}.zip)")
+    common(make)
+    make.set_defaults(func=backup)
+
+    back = commands.add_parser("restore", help="replace the database and the stored files with a backup's")
+    back.add_argument("key", help="the backup's file name, as `GET /api/backups` lists it")
+    common(back)
+    back.set_defaults(func=restore)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ForeignDataDirError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1

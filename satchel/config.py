@@ -34,6 +34,16 @@ class Config:
     #: a stored file that no record names is removed once it is this many seconds old; longer
     #: than any upload, since files are written before the row that names them is committed
     orphan_grace: float = _env("SATCHEL_ORPHAN_GRACE", default=86400.0)
+    #: PostgreSQL connections each process keeps, may add under load, and waits for (seconds)
+    db_pool_size: int = _env("SATCHEL_DB_POOL_SIZE", default=5)
+    db_pool_overflow: int = _env("SATCHEL_DB_POOL_OVERFLOW", default=0)
+    db_pool_timeout: float = _env("SATCHEL_DB_POOL_TIMEOUT", default=10.0)
+    #: PostgreSQL connections each process keeps for point reads on its event loop
+    db_loop_pool_size: int = _env("SATCHEL_DB_LOOP_POOL_SIZE", default=2)
+    #: debug, info (the access log shows), warning or error
+    log_level: str = _env("SATCHEL_LOG_LEVEL", default="info")
+    #: text (readable lines) or json (one object per line, for log collectors)
+    log_format: str = _env("SATCHEL_LOG_FORMAT", default="text")
 
     @property
     def database_url(self) -> str:

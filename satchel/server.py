@@ -29,20 +29,23 @@ STOP_WAIT = 10.0  # seconds helpers get to finish their requests on shutdown
 Watch = Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
 
 
-def serve(host: str, port: int, watch: Watch) -> NoReturn:
+def serve(host: str, port: int, watch: Watch, log_config: dict[str, Any]) -> NoReturn:
     """Serve the app in this process until a signal, or until `watch` calls the stop it is given.
+
+    `log_config` is the process's logging configuration (`logsetup`), which granian reapplies.
 
     Then the process ends at once, as granian's own worker processes do: its I/O threads may
     still be winding down, and finalizing the interpreter under them now and then aborts it.
     """
-    asyncio.run(_serve(host, port, watch))
+    asyncio.run(_serve(host, port, watch, log_config))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
 
 
-async def _serve(host: str, port: int, watch: Watch) -> None:
+async def _serve(host: str, port: int, watch: Watch, log_config: dict[str, Any]) -> None:
     from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
     from granian.server.embed import Server
 
     from .app import create_app
@@ -51,6 +54,7 @@ async def _serve(host: str, port: int, watch: Watch) -> None:
     server = Server(
         create_app, factory=True, address=host, port=port, interface=Interfaces.ASGI,
         backlog=1024, http=HTTPModes.http1, websockets=False,
+        log_dictconfig=log_config, log_level=LogLevels(log_config["root"]["level"].lower()),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

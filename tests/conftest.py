@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from satchel.app import create_app
 from satchel.config import Config
 from satchel.core import superusers
+from satchel.db.engine import Database, Pool
 
 POSTGRES_URL = os.environ.get("SATCHEL_TEST_POSTGRES_URL", "")
 ADMIN_EMAIL = "admin@example.com"
@@ -32,6 +33,12 @@ def _postgres_schema_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
     admin.dispose()
+
+
+def open_database(url: str) -> Database:
+    """A Database of its own on `url` (another instance's pool), with the default connection budget."""
+    defaults = Config()
+    return Database(url, Pool(defaults.db_pool_size, defaults.db_pool_overflow, defaults.db_pool_timeout, defaults.db_loop_pool_size))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,7 +60,7 @@ def config(tmp_path, db_url: str) -> Config:
 def app(config: Config):
     application = create_app(config)
     yield application
-    application.state.satchel.db.dispose()
+    application.state.satchel.dispose()
 
 
 @pytest.fixture

@@ -293,6 +293,11 @@ EXPANDS: list[dict[str, str]] = [
         "bundles_via_items", "author.profiles_via_author", "owner", "nope", "author.nope", " author . team ", ",author,,",
         "author.comments_via_by.post.author.team", "author.team.authors_via_team.team.authors_via_team.team.authors_via_team",
         "comments_via_post.post.comments_via_post.post", "author,author.team", "editors,editors.team,editors.profiles_via_author",
+        # repeats, merged prefixes, a failing continuation, steps past the sixth, and the cost cases
+        "author,author,author", "author.team,author", "author,author.nope", "editors.nope,editors.team",
+        "author.team.authors_via_team.team.authors_via_team.team.nope.x",
+        "comments_via_post.post.comments_via_post.post.comments_via_post.post.nope,author..team",
+        ",".join(["author"] * 2000), ",".join(f"author.x{i}" for i in range(500)) + ",editors",
     ]
 ] + [
     {"fields": f} for f in [

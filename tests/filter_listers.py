@@ -65,4 +65,4 @@ def satchel_lister(db_url: str, data_dir: str, rules: dict | None = None) -> Ite
             client.admin = admin  # type: ignore[attr-defined]
             yield lister, client
     finally:
-        app.state.satchel.db.dispose()
+        app.state.satchel.dispose()

@@ -14,7 +14,7 @@ import subprocess
 
 import boto3
 import httpx
-from checks import ok
+from checks import ok, wait_for
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, image_bytes
 from PIL import Image
 from processes import SATCHEL
@@ -40,6 +40,9 @@ def test_a_cold_thumb_is_made_once_across_instances(tmp_path, db_url: str, moto_
             "fields": [{"name": "img", "type": "file", "maxSelect": 1, "thumbs": ["100x100"]}],
         }))
         record = ok(http.post("/api/collections/photos/records", headers=admin, files={"img": ("p.png", image_bytes(1600, 1200), "image/png")}))
+    # The other instance hears of the changes by NOTIFY on PostgreSQL: within moments. The
+    # collection came after the S3 settings, so once it sees the record it has both.
+    wait_for(lambda: httpx.get(f"{second}/api/collections/photos/records/{record['id']}", timeout=30).status_code == 200)
 
     path = f"/api/files/photos/{record['id']}/{record['img']}?thumb=100x100"
     with concurrent.futures.ThreadPoolExecutor(40) as pool:

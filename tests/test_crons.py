@@ -88,7 +88,7 @@ def test_a_due_minute_runs_once_across_processes_sharing_a_database(config):
         assert runs == ["every-minute", "every-minute"]
     finally:
         for app in apps:
-            app.state.satchel.db.dispose()
+            app.state.satchel.dispose()
 
 
 @pytest.fixture(scope="module")

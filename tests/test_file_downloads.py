@@ -258,7 +258,7 @@ def test_an_image_over_the_pixel_limit_gets_no_thumb_and_the_original_is_served(
         other = client.post("/api/collections/pics/records", files=[("img", ("small.png", small, "image/png"))]).json()
         thumb = client.get(f"/api/files/pics/{other['id']}/{other['img']}?thumb=100x100")
         assert _size(thumb) == (100, 100)
-    app.state.satchel.db.dispose()
+    app.state.satchel.dispose()
 
 
 def test_a_corrupt_image_serves_the_original(client, admin):

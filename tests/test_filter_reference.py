@@ -95,7 +95,7 @@ def reference_getter() -> Iterator[Callable[[str, dict[str, str], bool], tuple[i
 EXPAND_CASES = [(params, guest) for params in filter_cases.EXPANDS for guest in (False, True)]
 
 
-@pytest.mark.parametrize(("params", "guest"), EXPAND_CASES, ids=[f"{p}-{'guest' if g else 'admin'}" for p, g in EXPAND_CASES])
+@pytest.mark.parametrize(("params", "guest"), EXPAND_CASES, ids=[f"{str(p)[:120]}-{'guest' if g else 'admin'}" for p, g in EXPAND_CASES])
 def test_expand_and_fields_shape_records_as_the_reference_does(reference_getter, satchel_client, params: dict[str, str], guest: bool) -> None:
     _, client = satchel_client
     for path in ("/api/collections/posts/records", f"/api/collections/posts/records/{filter_cases.P[1]}"):

@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "satchel"
 
 LAYERS: list[set[str]] = [
-    {"errors", "strconv", "tokenizer", "mediatype", "config"},  # plain helpers, no I/O
+    {"errors", "strconv", "tokenizer", "mediatype", "config", "logsetup", "deepjson"},  # plain helpers, no I/O
     {"files", "db", "storage"},  # engines: file sniffing, SQL, object storage
     {"thumbs"},  # image work on top of storage
     {"core"},  # the domain: collections, records, rules, auth, jobs

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import open_database
 
 from satchel.db.engine import Database
 
 
 @pytest.fixture
 def database(tmp_path: Path, db_url: str):
-    db = Database(db_url or f"sqlite:///{tmp_path / 'data.db'}")
+    db = open_database(db_url or f"sqlite:///{tmp_path / 'data.db'}")
     yield db
     db.dispose()
 
@@ -39,9 +40,9 @@ def _holder(database: Database, key: str) -> subprocess.Popen:
     url = database.url
     code = textwrap.dedent(f"""
         import anyio, sys
-        from satchel.db.engine import Database
+        from satchel.db.engine import Database, Pool
         async def main():
-            async with Database({url!r}).locks.hold({key!r}, 10) as held:
+            async with Database({url!r}, Pool(1, 0, 10, 1)).locks.hold({key!r}, 10) as held:
                 print("held" if held else "not held", flush=True)
                 await anyio.sleep(3600)
         anyio.run(main)

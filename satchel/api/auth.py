@@ -12,7 +12,7 @@ from ..core.collection_model import Collection
 from ..core.rules.expand import Node, expand
 from ..errors import ApiError, field_error, not_found
 from .body import read_body
-from .context import JSONResponse, current_auth, require_auth, satchel
+from .context import JSONResponse, current_auth, query_value, require_auth, satchel
 from .picker import picked_json
 from .records import export_node, request_info
 
@@ -41,7 +41,7 @@ async def auth_response(request: Request, auth: Auth) -> JSONResponse:
     if not await rules.can_access(sat, auth.collection, auth.id, "authRule", info):
         raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
     node = Node(auth.collection, records.from_row(auth.collection, auth.record), show_email=True)
-    await expand(sat, [node], request.query_params.get("expand", ""), replace(info, auth=auth))
+    await expand(sat, [node], query_value(request, "expand"), replace(info, auth=auth))
     token = tokens.new_token(auth.collection, auth.record, "auth")
     return picked_json(request, {"record": export_node(node, auth), "token": token})
 

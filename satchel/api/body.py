@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 from starlette.requests import Request
 
+from .. import deepjson
 from ..errors import bad_request, too_large
 from ..mediatype import parse_media_type
 from .form_syntax import form_part_names, parse_query
@@ -176,6 +177,9 @@ def _content_type(ctype: str) -> tuple[str, dict[str, str]]:
     return kind, params
 
 
+_HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 class _MultipartReader:
     """python_multipart callbacks: text parts kept in memory, file parts written straight to disk, and
     Go's ReadForm limits (part count, memory budget) enforced as the parts arrive."""
@@ -189,6 +193,7 @@ class _MultipartReader:
         self._budget = FORM_MEMORY
         self._file_memory = FILE_MEMORY
         self._headers: list[tuple[str, str]] = []
+        self._disposition: str | None = None  # the first Content-Disposition, undecoded bytes kept
         self._field = bytearray()
         self._value = bytearray()
         self._name = ""
@@ -207,6 +212,7 @@ class _MultipartReader:
         if self._parts > MAX_PARTS:
             raise ValueError("multipart: message too large")
         self._headers, self._name, self._text, self._upload = [], "", None, None
+        self._disposition = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._field += data[start:end]
@@ -215,13 +221,20 @@ class _MultipartReader:
         self._value += data[start:end]
 
     def on_header_end(self) -> None:
-        self._headers.append((self._field.decode("latin-1").lower(), self._value.decode("utf-8", "replace").strip()))
+        if _HEADER_CONTROL.search(self._value):
+            raise ValueError("malformed MIME header line")  # Go's textproto refuses control bytes but tab
+        name = self._field.decode("latin-1").lower()
+        if name == "content-disposition" and self._disposition is None:
+            # a filename that is not UTF-8 keeps its bytes (surrogateescape), and fails the save as there
+            self._disposition = self._value.decode("utf-8", "surrogateescape").strip()
+        self._headers.append((name, self._value.decode("utf-8", "replace").strip()))
         self._field.clear()
         self._value.clear()
 
     def on_headers_finished(self) -> None:
         headers = dict(reversed(self._headers))  # the first of a repeated header wins, as in Go
-        name, filename = form_part_names(headers.get("content-disposition", ""))
+        name = form_part_names(headers.get("content-disposition", ""))[0]
+        filename = form_part_names(self._disposition or "")[1]
         if not name:
             return  # Go skips a part with no form name
         self._charge(len(name.encode()) + PART_OVERHEAD)
@@ -308,13 +321,25 @@ def infer_value(raw: str) -> Any:
 
 def _merge(old: Any, new: Any) -> Any:
     """Unmarshal `new` over `old` as Go's JSON v2 does into an `any`: objects merge key by key, null
-    replaces anything, and any other value must keep the JSON kind it replaces."""
+    replaces anything, and any other value must keep the JSON kind it replaces. Objects nested in
+    both are merged on an explicit stack, so any depth is fine."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return _replace(old, new)
+    pending = [(old, new)]
+    while pending:
+        target, source = pending.pop()
+        for key, value in source.items():
+            current = target.get(key)
+            if isinstance(current, dict) and isinstance(value, dict):
+                pending.append((current, value))
+            else:
+                target[key] = _replace(current, value)
+    return old
+
+
+def _replace(old: Any, new: Any) -> Any:
     if old is None or new is None:
         return new
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key, value in new.items():
-            old[key] = _merge(old.get(key), value)
-        return old
     if _JSON_KINDS[type(old)] != _JSON_KINDS[type(new)]:
         raise ValueError(f"cannot unmarshal a JSON {_JSON_KINDS[type(new)]} over a {_JSON_KINDS[type(old)]}")
     return new
@@ -360,31 +385,20 @@ _JSON = json.JSONDecoder(
 
 
 def parse_json(raw: bytes, *, first_value: bool = False) -> Any:
-    """Decode JSON as strictly as the reference: valid UTF-8, no duplicate keys, float64-range numbers.
-    `first_value` reads only the leading value and ignores the rest, as Go's json.Decoder does."""
+    """Decode JSON as strictly as the reference: valid UTF-8, no duplicate keys, float64-range numbers,
+    nested up to Go's 10000 levels. `first_value` reads only the leading value and ignores the rest,
+    as Go's json.Decoder does."""
     text = raw.decode("utf-8", "surrogateescape")  # stray bytes surface as lone surrogates, refused below
     start = len(text) - len(text.lstrip(_JSON_SPACE))
     try:
         value, end = _JSON.raw_decode(text, start)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
+    except RecursionError:  # deeper than the C scanner may go: the same reading, on an explicit stack
+        value, end = deepjson.raw_decode(text, start, pairs_hook=_unique_object, number=_number)
     if not first_value and text[end:].strip(_JSON_SPACE):
         raise ValueError("data after the JSON value")
-    _check_strings(value)
+    for text_value in deepjson.strings(value):
+        text_value.encode()  # refuses invalid UTF-8 and unpaired \\u surrogate escapes
     return value
-
-
-def _check_strings(value: Any) -> None:
-    """Refuse invalid UTF-8 and unpaired \\u surrogate escapes (encode() raises on lone surrogates)."""
-    if isinstance(value, str):
-        value.encode()
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            key.encode()
-            _check_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
 
 
 def _json_object(value: Any) -> dict[str, Any]:

@@ -8,12 +8,11 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import rules, schema
-from ..core.collections import new_collection, updated_collection
-from ..errors import ApiError, bad_request, not_found
+from ..core import file_deletes, rules, schema_changes
+from ..errors import bad_request, not_found
 from ..storage import keys
 from .body import read_body
-from .context import JSONResponse, require_superuser, satchel
+from .context import JSONResponse, query_value, require_superuser, satchel
 from .listing import paginate
 from .picker import pick_response, picked_json
 
@@ -50,7 +49,7 @@ async def list_collections(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
     items = [c.public() for c in sat.schema.all()]
-    filter_text = request.query_params.get("filter", "")
+    filter_text = query_value(request, "filter")
     if filter_text:
         try:
             query = rules.collections_query(rules.scope_of(sat), items, filter_text)
@@ -58,8 +57,8 @@ async def list_collections(request: Request) -> JSONResponse:
         except (rules.FilterError, sa.exc.SQLAlchemyError, RecursionError):
             raise bad_request() from None
         items = [item for item in items if item["id"] in wanted]
-    body = paginate(request, sort_collections(items, request.query_params.get("sort", "")))
-    body["items"] = [pick_response(item, request.query_params.get("fields")) for item in body["items"]]
+    body = paginate(request, sort_collections(items, query_value(request, "sort")))
+    body["items"] = [pick_response(item, query_value(request, "fields")) for item in body["items"]]
     return JSONResponse(body)
 
 
@@ -71,9 +70,7 @@ async def view_collection(request: Request) -> JSONResponse:
 async def create_collection(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
-    collection = new_collection(await _body(request), sat.schema)
-    await sat.db.write(schema.create_collection, collection)
-    await sat.refresh()
+    collection = await sat.change_schema(schema_changes.create, await _body(request))
     return picked_json(request, collection.public())
 
 
@@ -81,26 +78,15 @@ async def update_collection(request: Request) -> JSONResponse:
     await require_superuser(request)
     sat = satchel(request)
     current = _find(request)
-    collection = updated_collection(current, await _body(request), sat.schema)
-    await sat.db.write(schema.update_collection, current, collection)
-    await sat.refresh()
+    collection = await sat.change_schema(schema_changes.update, current.id, await _body(request))
     return picked_json(request, collection.public())
 
 
 async def delete_collection(request: Request) -> Response:
     await require_superuser(request)
     sat = satchel(request)
-    collection = _find(request)
-    if collection.data.get("system"):
-        raise bad_request("Failed to delete collection due to existing dependency.")
-    for other in sat.schema.all():
-        if other.id != collection.id and any(
-            f["type"] == "relation" and f.get("collectionId") == collection.id for f in other.fields
-        ):
-            raise ApiError(400, "Failed to delete collection due to existing dependency.")
-    await sat.db.write(schema.delete_collection, collection)
-    await sat.refresh()
-    if collection.file_fields():
+    collection = await sat.change_schema(schema_changes.delete, _find(request).id)
+    if collection.file_fields() and await file_deletes.deletes_allowed(sat):  # else the sweeper does it
         try:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
         except Exception:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import deepjson
 from ..core.auth import Auth, auth_from_token, token_from_header
 from ..core.collection_model import Collection
 from ..core.state import Satchel
@@ -18,7 +18,13 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return deepjson.dumps(content)  # a record's json field may nest past orjson's limit
+
+
+def query_value(request: Request, name: str) -> str:
+    """A query parameter's first value or "", as Go's url.Values.Get reads it (Starlette's get keeps the last)."""
+    values = request.query_params.getlist(name)
+    return values[0] if values else ""
 
 
 def satchel(request: Request) -> Satchel:

@@ -22,7 +22,7 @@ from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StorageError, StorageInitError
 from ..strconv import truthy
 from ..thumbs.spec import thumb_allowed
-from .context import JSONResponse, require_auth, satchel
+from .context import JSONResponse, query_value, require_auth, satchel
 from .object_response import ObjectResponse, asked_headers, object_response
 from .picker import picked_json
 
@@ -38,7 +38,7 @@ async def file_token(request: Request) -> JSONResponse:
 
 def query_param(request: Request, name: str) -> str:
     """One query parameter or ""; most downloads have no query string, and skip parsing one."""
-    return request.query_params.get(name, "") if request.scope.get("query_string") else ""
+    return query_value(request, name) if request.scope.get("query_string") else ""
 
 
 def owning_field(collection: Collection, values: dict[str, Any], filename: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from ..errors import bad_request
 from ..strconv import truthy
+from .context import query_value
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -15,7 +16,7 @@ INT64 = 1 << 63
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
+    raw = query_value(request, name)
     if raw in (None, ""):
         return default
     try:
@@ -35,7 +36,7 @@ def offset_of(page: int, per_page: int) -> int:
 def page_params(request: Request) -> tuple[int, int, bool]:
     page = _int_param(request, "page", 1)
     per_page = min(_int_param(request, "perPage", DEFAULT_PER_PAGE), MAX_PER_PAGE)
-    skip_total = truthy(request.query_params.get("skipTotal", ""))
+    skip_total = truthy(query_value(request, "skipTotal"))
     return page, per_page, skip_total
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from ..errors import bad_request
 from ..strconv import truthy
 from ..tokenizer import split_tokens
-from .context import JSONResponse
+from .context import JSONResponse, query_value
 
 Modifier = Any  # a callable value -> value, or None
 EXCLUDED_TAGS = {"head", "style", "script", "iframe", "embed", "applet", "object", "svg", "img", "picture", "dialog",
@@ -149,4 +149,4 @@ def pick_response(item: Any, raw: str | None) -> Any:
 
 def picked_json(request: Request, data: Any) -> JSONResponse:
     """A 200 JSON answer shaped by `?fields=`, which the reference applies to every JSON success."""
-    return JSONResponse(pick_response(data, request.query_params.get("fields")))
+    return JSONResponse(pick_response(data, query_value(request, "fields")))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import records, rules
+from ..core import record_delete, records, rules
 from ..core.auth import Auth, is_superuser
 from ..core.collection_model import Collection
 from ..core.fields import field_type
@@ -21,8 +21,9 @@ from ..core.rules import query
 from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import rule_body
 from ..errors import ApiError, bad_request, not_found
+from ..files.names import shown_name
 from .body import BODY_LIMIT, read_body
-from .context import JSONResponse, collection_or_404, current_auth, satchel
+from .context import JSONResponse, collection_or_404, current_auth, query_value, satchel
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
 
@@ -61,7 +62,7 @@ def _check_superuser_only_fields(request: Request, auth: Auth | None) -> None:
     if is_superuser(auth):
         return
     for param in ("filter", "sort"):
-        value = request.query_params.get(param, "")
+        value = query_value(request, param)
         for prefix in SUPERUSER_ONLY_FIELDS:
             if value and prefix in value:
                 raise ApiError(403, f"Only superusers can filter by {prefix}")
@@ -71,7 +72,7 @@ def _order(request: Request, collection: Collection, info: rules.RequestInfo) ->
     """The `sort` parameter's ORDER BY, then creation order so that pages are stable."""
     sat = satchel(request)
     table = sat.schema.table(collection)
-    raw = request.query_params.get("sort", "")
+    raw = query_value(request, "sort")
     order = rules.order_by(rules.scope_of(sat), collection, info, raw)
     if any(part.strip() == "@random" for part in raw.split(",")):
         return order
@@ -88,7 +89,7 @@ async def list_records(request: Request) -> JSONResponse:
     page, per_page, skip_total = page_params(request)
     info = request_info(request, auth)
     try:
-        where = rules.list_condition(rules.scope_of(sat), collection, info, request.query_params.get("filter", ""))
+        where = rules.list_condition(rules.scope_of(sat), collection, info, query_value(request, "filter"))
         order = _order(request, collection, info)
         rows, total = await sat.db.read(
             query.list_records, sat.schema.table(collection), where, order, per_page, offset_of(page, per_page), not skip_total,
@@ -107,8 +108,8 @@ async def _enrich(request: Request, collection: Collection, values: list[dict[st
     sat = satchel(request)
     managed = await rules.managed_ids(sat, collection, [v["id"] for v in values], info)
     nodes = [Node(collection, v, show_email=v["id"] in managed) for v in values]
-    await expand(sat, nodes, request.query_params.get("expand", ""), info)
-    fields = request.query_params.get("fields")
+    await expand(sat, nodes, query_value(request, "expand"), info)
+    fields = query_value(request, "fields")
     return [pick_response(export_node(node, auth), fields) for node in nodes]
 
 
@@ -153,7 +154,7 @@ async def view_record(request: Request) -> JSONResponse:
 
 
 def _uploads(body: Any) -> dict[str, list[str]]:
-    return {key: [f.filename for f in files] for key, files in body.files.items()}
+    return {key: [shown_name(f.filename) for f in files] for key, files in body.files.items()}
 
 
 async def create_record(request: Request) -> JSONResponse:
@@ -201,5 +202,5 @@ async def delete_record(request: Request) -> Response:
     auth = await current_auth(request)
     _deny_null_rule(collection, "deleteRule", auth)
     await _find_allowed(request, collection, "deleteRule", request_info(request, auth))
-    await records.delete(satchel(request), collection, request.path_params["id"])
+    await record_delete.delete(satchel(request), collection, request.path_params["id"])
     return Response(status_code=204)

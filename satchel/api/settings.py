@@ -49,6 +49,13 @@ def batch_errors(block: dict[str, Any]) -> dict[str, Any]:
     return errors
 
 
+def logs_errors(block: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
+        for key in ("maxDays", "maxDataSize") if block[key] < 0
+    }
+
+
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`patch` over `current`; null leaves a value as it is, as decoding into the Go struct does."""
     out = copy.deepcopy(current)
@@ -67,14 +74,11 @@ async def view_settings(request: Request) -> JSONResponse:
     return picked_json(request, public_settings(satchel(request).settings))
 
 
-async def update_settings(request: Request) -> JSONResponse:
-    await require_superuser(request)
-    sat = satchel(request)
-    with await read_body(request) as body:
-        patch = body.values
-    if not fits(patch, sat.settings):  # the reference decodes into typed structs: a wrong JSON type is its 400
+def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The settings `patch` makes of the stored ones, or the reference's 400."""
+    if not fits(patch, stored):  # the reference decodes into typed structs: a wrong JSON type is its 400
         raise bad_request("An error occurred while loading the submitted data.")
-    settings = _merge(sat.settings, patch)
+    settings = _merge(stored, patch)
     errors = {}
     if problems := batch_errors(settings["batch"]):
         errors["batch"] = problems
@@ -82,10 +86,22 @@ async def update_settings(request: Request) -> JSONResponse:
         errors["s3"] = problems
     if problems := s3_errors(settings["backups"]["s3"]):
         errors["backups"] = {"s3": problems}
+    if problems := logs_errors(settings["logs"]):
+        errors["logs"] = problems
     if errors:
         raise ApiError(400, "An error occurred while saving the new settings.", dict(sorted(errors.items())))
-    await sat.save_settings(settings)
-    return picked_json(request, public_settings(sat.settings))
+    return settings
+
+
+async def update_settings(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    sat = satchel(request)
+    with await read_body(request) as body:
+        patch = body.values
+    settings = await sat.change_settings(lambda stored: patched(stored, patch))
+    # as the reference does on every save: drop the logs the new settings would not have kept
+    await sat.logs.delete_old(settings["logs"]["maxDays"], settings["logs"]["minLevel"])
+    return picked_json(request, public_settings(settings))
 
 
 async def test_s3(request: Request) -> Response:

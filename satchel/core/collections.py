@@ -139,12 +139,15 @@ def _apply(
 
 
 def _apply_auth_options(data: dict[str, Any], body: dict[str, Any]) -> None:
+    """Merge the body's auth options; a new token secret is stored, which is how an operator revokes
+    every token of that kind at once (secrets stay out of every response)."""
     for key, default in AUTH_DEFAULTS.items():
         value = body.get(key)
         if not isinstance(value, dict):
             continue
-        merged = {**data.get(key, default), **{k: v for k, v in value.items() if k != "secret"}}
-        data[key] = merged
+        data[key] = {**data.get(key, default), **value}
+        if key in TOKEN_OPTIONS and data[key].get("secret") is None:
+            data[key]["secret"] = ""  # null leaves Go's string empty, which validation refuses
 
 
 def _merge_fields(
@@ -201,10 +204,25 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
     problems = index_errors(indexes, _index_names(lookup, collection))
     if problems:
         errors["indexes"] = _problems(problems)
+    if collection.is_auth:
+        errors.update(_secret_errors(data))
     if "name" not in errors:
         errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
     if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
         errors["indexes"] = _problems(problems)
+    return errors
+
+
+def _secret_errors(data: dict[str, Any]) -> dict[str, Any]:
+    """Token secrets must be 30 to 255 characters, as the reference's TokenConfig validation says."""
+    errors: dict[str, Any] = {}
+    for kind in TOKEN_OPTIONS:
+        secret = data.get(kind, {}).get("secret") or ""
+        if not secret:
+            errors[kind] = {"secret": field_error("validation_required", "Cannot be blank.")}
+        elif not 30 <= len(secret) <= 255:
+            errors[kind] = {"secret": field_error(
+                "validation_length_out_of_range", "The length must be between 30 and 255.", {"max": 255, "min": 30})}
     return errors
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import field_error
 from ..files.mime import mime_allowed, sniff_file
-from ..files.names import normalize_filename, original_name_metadata
+from ..files.names import normalize_filename, original_name_metadata, shown_name
 from ..storage import keys
 from ..storage.base import Storage
 from .collection_model import Collection
@@ -120,10 +120,11 @@ def validate(field: dict[str, Any], entries: Sequence[Entry], db_names: list[str
         if not isinstance(entry, NewFile):
             continue
         if entry.size > max_size:
-            shown = entry.original if len(entry.original.encode()) <= 300 else entry.original.encode()[:300].decode(errors="ignore") + "..."
+            original = shown_name(entry.original)
+            shown = original if len(original.encode()) <= 300 else original.encode()[:300].decode(errors="ignore") + "..."
             return field_error(
                 "validation_file_size_limit",
-                f"Failed to upload {entry.original} - the maximum allowed file size is {max_size} bytes.",
+                f"Failed to upload {original} - the maximum allowed file size is {max_size} bytes.",
                 {"file": shown, "maxSize": max_size},
             )
         allowed = field.get("mimeTypes") or []

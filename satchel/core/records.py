@@ -16,15 +16,15 @@ from sqlalchemy.engine import Connection
 from ..db import store
 from ..db.indexes import violated_columns
 from ..errors import ApiError, bad_request, field_error
-from ..storage import keys
 from ..storage.base import StorageError
-from . import record_files
+from . import file_deletes, record_files
 from .auth import Auth, is_superuser
 from .collection_model import Collection
-from .fields import FileField, field_type, field_type_as
+from .fields import FileField, MultiValueField, field_type, field_type_as
 from .fields.casting import to_id
 from .fields.date import now
 from .fields.password import check_password, hash_password
+from .fields.relation import missing_records_error
 from .fields.text import generate
 from .record_data import apply_body
 from .state import Satchel
@@ -226,13 +226,8 @@ async def save(
         except (StorageError, OSError, ValueError) as exc:  # ValueError: metadata a storage refuses
             log.warning("file upload failed: %s", exc)
             raise bad_request(failed) from exc
-    table = sat.schema.table(collection)
-    row = _to_row(collection, plan.values)
     try:
-        if is_new:
-            await sat.db.write(store.insert_record, table, row)
-        else:
-            await sat.db.write(store.update_record, table, plan.values["id"], row)
+        errors = await sat.db.write(_commit, sat, collection, plan.values, is_new)
     except sa.exc.SQLAlchemyError as exc:
         if storage is not None:
             await record_files.delete_keys(storage, written)
@@ -241,15 +236,57 @@ async def save(
             raise ApiError(400, failed, {c: field_error("validation_not_unique", "Value must be unique.") for c in columns}) from exc
         log.warning("record write failed: %s", exc)
         raise bad_request(failed) from exc
+    if errors:
+        if storage is not None:
+            await record_files.delete_keys(storage, written)
+        raise ApiError(400, failed, errors)
     if storage is not None and written:
         await sat.db.on_rollback(lambda: record_files.delete_keys(storage, written))
     await sat.db.on_commit(lambda: _after_commit(sat, collection, plan))
     return plan.values
 
 
+def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict[str, Any], is_new: bool) -> dict[str, Any]:
+    """Write the row unless a relation target has gone since validation; returns those errors.
+
+    Validation read the targets outside this transaction, and a record pointing at a deleted
+    one would pass to whoever next takes its id. Share-locked here, a target's concurrent
+    delete either waits for this row and then settles it, or is already committed and the
+    save fails as validation would have."""
+    errors = {}
+    for field in collection.fields:
+        ids = field_type_as(field, MultiValueField).as_list(values.get(field["name"])) if field["type"] == "relation" else []
+        if not ids:
+            continue
+        target = sat.schema.by_id.get(field["collectionId"])
+        if target is None or store.count_locked_ids(conn, sat.schema.table(target), ids) != len(set(ids)):
+            errors[field["name"]] = missing_records_error()
+    if errors:
+        return errors
+    if collection.is_auth and _auth_id_taken(conn, sat, collection, values["id"]):
+        # Rules compare @request.auth.id alone: the same id in two auth collections would pass for both.
+        return {"id": field_error("validation_invalid_auth_id", "Invalid or duplicated auth record id.")}
+    table = sat.schema.table(collection)
+    row = _to_row(collection, values)
+    if is_new:
+        store.insert_record(conn, table, row)
+    else:
+        store.update_record(conn, table, values["id"], row)
+    return errors
+
+
+def _auth_id_taken(conn: Connection, sat: Satchel, collection: Collection, record_id: str) -> bool:
+    """Whether another auth collection holds a record with this id (PocketBase's loose cross-check)."""
+    others = [c for c in sat.schema.all() if c.is_auth and c.id != collection.id]
+    return any(store.count_ids(conn, sat.schema.table(other), [record_id]) for other in others)
+
+
 async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> None:
     removed = any(set(old) - set(record_files.names(plan.files[name])) for name, old in plan.old_files.items())
     if not removed:
+        return
+    if not await file_deletes.deletes_allowed(sat):
+        log.info("a backup is running: old files of %s stay for the sweeper", plan.values["id"])
         return
     try:
         storage = sat.storage()
@@ -258,19 +295,6 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
         return
     for name, old in plan.old_files.items():
         await record_files.delete_removed(storage, collection, plan.values["id"], old, record_files.names(plan.files[name]))
-
-
-async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
-    await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
-    if collection.file_fields():
-        await sat.db.on_commit(lambda: _delete_files(sat, collection, record_id))
-
-
-async def _delete_files(sat: Satchel, collection: Collection, record_id: str) -> None:
-    try:
-        await sat.storage().delete_prefix(keys.record_prefix(collection.id, record_id))
-    except Exception:
-        log.warning("could not delete the files of %s/%s", collection.id, record_id, exc_info=True)
 
 
 async def find(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:

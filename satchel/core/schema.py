@@ -1,11 +1,12 @@
-"""The collections every process knows, kept in step with the database.
+"""The collections every process knows, and the DDL that keeps their tables in step.
 
-Each process caches the collections and their Table objects; a counter row in
-`_params` says when another process changed them, and `refresh()` reloads then.
+Each process caches the collections and their Table objects in a Schema, replaced whole
+when the schema version moves (db/versions.py, Satchel.refresh).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,23 +30,17 @@ def table_for(collection: Collection) -> sa.Table:
 
 
 class Schema:
-    """Every collection by id and by name, with its Table; empty until `load_sync`."""
+    """Every collection by id and by name, with its Table, as of schema `version` (-1: none yet)."""
 
-    def __init__(self) -> None:
-        self.version = -1
-        self.by_id: dict[str, Collection] = {}
-        self.by_name: dict[str, Collection] = {}
-        self.tables: dict[str, sa.Table] = {}
-
-    def load_sync(self, conn: Connection) -> None:
-        version = store.schema_version(conn)
-        if version == self.version:
-            return
-        collections = [Collection(data) for data in store.load_collections(conn)]
-        self.by_id = {c.id: c for c in collections}
-        self.by_name = {c.name.lower(): c for c in collections}
-        self.tables = {c.id: table_for(c) for c in collections}
+    def __init__(self, collections: Sequence[Collection] = (), version: int = -1) -> None:
         self.version = version
+        self.by_id: dict[str, Collection] = {c.id: c for c in collections}
+        self.by_name: dict[str, Collection] = {c.name.lower(): c for c in collections}
+        self.tables: dict[str, sa.Table] = {c.id: table_for(c) for c in collections}
+
+    @classmethod
+    def load_sync(cls, conn: Connection, version: int) -> Schema:
+        return cls([Collection(data) for data in store.load_collections(conn)], version)
 
     def find_collection(self, id_or_name: str) -> Collection | None:
         return self.by_id.get(id_or_name) or self.by_name.get(id_or_name.lower())

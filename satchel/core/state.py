@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 import orjson
 from sqlalchemy.engine import Connection
 
 from ..config import Config
-from ..db import store, tables
-from ..db.engine import Database
+from ..db import store, tables, versions
+from ..db.engine import Database, Pool
+from ..db.foreign import refuse_pocketbase_dir
 from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
@@ -21,11 +24,14 @@ from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
 from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
+from .logs import Logs, cleanup
 from .schema import Schema
 
 if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
     from ..storage.s3 import S3Storage
     from ..thumbs.service import Thumbs
+
+T = TypeVar("T")
 
 SETTINGS_KEY = "settings"
 S3_DEFAULTS = {"enabled": False, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "secret": "", "forcePathStyle": False}
@@ -48,42 +54,72 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 class Satchel:
     def __init__(self, config: Config) -> None:
         self.config = config
+        refuse_pocketbase_dir(config.data_dir)  # before anything is created there
         os.makedirs(config.data_dir, exist_ok=True)  # SQLite's file goes there
         self.spool = Spool(config.tmp_dir)
-        self.db = Database(config.database_url)
+        self.db = Database(config.database_url, Pool(config.db_pool_size, config.db_pool_overflow, config.db_pool_timeout, config.db_loop_pool_size))
+        self.versions = versions.VersionFeed(self.db)
         self.schema = Schema()
         self.settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
-        self._settings_version = -2
+        self._loading = threading.Lock()
         self._storage: Storage | None = None
         self._storage_key: Any = None
         self._thumbs: Thumbs | None = None
+        self.active_backup = ""  # the key of the backup this process is making or restoring
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
         self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
+        self.logs = Logs(config, self.db)
+        self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
 
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`;
-        remove upload temp files that processes gone before this one left behind."""
+        """Create the system tables and, on a fresh database, `_superusers` and `users`, and the
+        logs table; remove upload temp files that processes gone before this one left behind."""
         sweeper.sweep_spool(self)
         self.db.write_sync(_bootstrap)
-        self.db.read_sync(self.load_sync)
+        self.db.snapshot_sync(self.load_sync)
+        self.logs.init_sync()
 
     def load_sync(self, conn: Connection) -> None:
-        self.schema.load_sync(conn)
-        if self._settings_version != self.schema.version:
-            raw = store.get_param(conn, SETTINGS_KEY)
-            merged = copy.deepcopy(DEFAULT_SETTINGS)
-            for key, value in (orjson.loads(raw) if raw else {}).items():
-                merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
-            self.settings = merged
-            self._settings_version = self.schema.version
+        """Collections and settings as stored, if the version moved (call in one snapshot).
+
+        The new Schema replaces the old one whole, so a request never sees half of one; the
+        version only moves forward, so a slow reload never puts back what a quicker one replaced.
+        """
+        with self._loading:
+            version = versions.read(conn)
+            if version > self.schema.version:
+                settings = stored_settings(conn)
+                self.schema = Schema.load_sync(conn, version)
+                self.settings = settings
+
+    def dispose(self) -> None:
+        """Close the connections of the main database and of the logs."""
+        self.db.dispose()
+        self.logs.dispose()
 
     async def refresh(self) -> None:
-        """Pick up collection or settings changes made by any process (one indexed read when none)."""
-        if int(await store.find_param(self.db, store.SCHEMA_VERSION) or 0) != self.schema.version:
-            await self.db.read(self.load_sync)
+        """Pick up collection or settings changes made by any process (on PostgreSQL, no query
+        while the listener hears the changes; on SQLite, one indexed read)."""
+        if await self.versions.latest() > self.schema.version:
+            await self.reload()
+
+    async def reload(self) -> None:
+        await self.db.snapshot(self.load_sync)
+
+    async def change_schema(self, change: Callable[..., T], *args: Any) -> T:
+        """Run `change(conn, stored_schema, *args)` under the cluster-wide schema lock, then load
+        the result here: on commit it is every other process's news as well."""
+
+        def write(conn: Connection) -> T:
+            versions.bump(conn)  # first: the lock, and the stored schema read below is the latest
+            return change(conn, Schema.load_sync(conn, -1), *args)
+
+        result = await self.db.write(write)
+        await self.reload()
+        return result
 
     def within(self, db: Database) -> Satchel:
         """This instance seen through `db` (a Transaction): everything else is shared."""
@@ -93,13 +129,18 @@ class Satchel:
 
     # settings and storage -------------------------------------------------------
 
-    async def save_settings(self, settings: dict[str, Any]) -> None:
-        def write(conn: Connection) -> None:
-            store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
-            store.bump_schema_version(conn)
-            self.load_sync(conn)
+    async def change_settings(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """Store and return `change(stored settings)`: made from the row as stored, under the schema lock."""
 
-        await self.db.write(write)
+        def write(conn: Connection) -> dict[str, Any]:
+            versions.bump(conn)
+            settings = change(stored_settings(conn))
+            store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
+            return settings
+
+        settings = await self.db.write(write)
+        await self.reload()
+        return settings
 
     def storage(self) -> Storage:
         """The storage the settings choose now (S3 or local); raises StorageInitError."""
@@ -133,6 +174,15 @@ class Satchel:
         return found
 
 
+def stored_settings(conn: Connection) -> dict[str, Any]:
+    """The settings row over the defaults (a block stored whole keeps defaults for keys it lacks)."""
+    raw = store.get_param(conn, SETTINGS_KEY)
+    merged = copy.deepcopy(DEFAULT_SETTINGS)
+    for key, value in (orjson.loads(raw) if raw else {}).items():
+        merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
+    return merged
+
+
 async def _optimize_database(sat: Satchel) -> None:
     await anyio.to_thread.run_sync(sat.db.optimize_sync)
 
@@ -153,6 +203,7 @@ def _bootstrap(conn: Connection) -> None:
     tables.create_system_tables(conn)
     if store.load_collections(conn):
         return
+    versions.bump(conn)
     lookup = Schema()  # nothing exists yet
     superusers = new_collection({"name": SUPERUSERS, "type": "auth", "fields": _autodates(system=True)}, lookup)
     superusers.data.update({"system": True, "authToken": {**superusers.data["authToken"], "duration": 86400}})

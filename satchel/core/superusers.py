@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..db import store
+from ..errors import ApiError
+from . import record_delete
 from .email_format import is_email_format
 from .fields.date import now
 from .fields.password import hash_password
@@ -33,5 +35,8 @@ async def delete(sat: Satchel, email: str) -> str:
     existing = await sat.db.read(store.select_by, table, "email", email, True)
     if not existing:
         return f'Superuser "{email}" is missing or already deleted.'
-    await sat.db.write(store.delete_record, table, existing[0]["id"])
+    try:
+        await record_delete.delete(sat, collection, existing[0]["id"])
+    except ApiError as exc:  # a required relation still points at this superuser
+        raise ValueError(f'failed to delete superuser "{existing[0]["email"]}": {exc.message}') from exc
     return f'Successfully deleted superuser "{email}"!'

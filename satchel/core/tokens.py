@@ -37,11 +37,17 @@ def unverified_claims(token: str, kind: str) -> dict[str, Any] | None:
         claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": True, "verify_iat": True, "verify_nbf": True}, algorithms=["HS256"])
     except jwt.PyJWTError:
         return None
+    if any(key in claims and not _is_number(claims[key]) for key in ("exp", "iat", "nbf")):
+        return None  # golang-jwt reads these as NumericDate: a JSON number, never text (PyJWT takes "123")
     if claims.get("type") != kind:
         return None
     if not all(isinstance(claims.get(k), str) and claims.get(k) for k in ("id", "collectionId")):
         return None
     return claims
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def verify(token: str, collection: Any, record: dict[str, Any], kind: str) -> bool:

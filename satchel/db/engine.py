@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .locks import AdvisoryLocks, FileLocks
+from .loop_reads import LoopReads, busy
 
 T = TypeVar("T")
 
@@ -51,21 +53,42 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """A process's share of PostgreSQL's connections: `size` kept, `overflow` more under load,
+    and how long a request waits for a free one before it fails (never a hang)."""
+
+    size: int
+    overflow: int
+    timeout: float
+    loop_size: int  #: async connections for point reads on the event loop (loop_reads.py)
+
+
+def make_engine(url: str, pool: Pool) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=pool.timeout,
+    )
 
 
 class Database:
-    """Runs plain sync SQL helpers in worker threads; writes go one at a time per process."""
+    """Runs plain sync SQL helpers in worker threads; writes go one at a time per process.
 
-    def __init__(self, url: str) -> None:
+    A request that finds no free connection within the pool's timeout is PocketBase's error
+    shape with status 503, so a client can retry. On PostgreSQL, `loop_reads` answers point
+    reads without leaving the event loop.
+    """
+
+    in_transaction = False  #: a Transaction's view says True: reads must go through its connection
+
+    def __init__(self, url: str, pool: Pool) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.loop_reads = LoopReads(self.connect_kwargs, pool.loop_size, pool.timeout)
         self._write_lock = threading.Lock()
         self._inline: sqlite3.Connection | None = None
         self._inline_pid = 0
@@ -76,7 +99,7 @@ class Database:
             else AdvisoryLocks(self.engine)
         )
 
-    def inline_sqlite(self) -> sqlite3.Connection | None:
+    def inline_sqlite(self) -> sqlite3.Connection:
         """SQLite only: a driver connection for tiny indexed reads right on the event loop.
 
         In WAL mode a read never waits for a writer, and a point lookup takes microseconds,
@@ -84,7 +107,7 @@ class Database:
         autocommit, so no read transaction is ever left open.
         """
         if not self.is_sqlite:
-            return None
+            raise RuntimeError("the inline connection is SQLite's")
         if self._inline is None or self._inline_pid != os.getpid():  # never share across fork
             conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -92,12 +115,30 @@ class Database:
             self._inline, self._inline_pid = conn, os.getpid()
         return self._inline
 
+    def connect_kwargs(self) -> dict[str, Any]:
+        """PostgreSQL: what psycopg's connect takes to reach the engine's database, as the pool does."""
+        _, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+        kwargs.pop("context", None)  # the dialect's adapters, for its own connections only
+        return dict(kwargs)
+
+    def connect(self, isolation_level: str | None = None) -> Connection:
+        try:
+            conn = self.engine.connect()
+        except sa.exc.TimeoutError:
+            raise busy() from None
+        return conn.execution_options(isolation_level=isolation_level) if isolation_level else conn
+
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
+            return fn(conn, *args)
+
+    def snapshot_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read that sees one moment of the database in all its statements."""
+        with self.connect(None if self.is_sqlite else "REPEATABLE READ") as conn:
             return fn(conn, *args)
 
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock, self.connect() as conn:
             conn.info["writer"] = True
             try:
                 with conn.begin():
@@ -107,6 +148,9 @@ class Database:
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
+
+    async def snapshot(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(self.snapshot_sync, fn, *args)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
@@ -146,7 +190,7 @@ class Database:
     def optimize_sync(self) -> None:
         """PocketBase's nightly upkeep: on SQLite, fold the WAL back and refresh the planner's
         statistics (PRAGMA optimize); on PostgreSQL, ANALYZE (autovacuum does the rest)."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             if self.is_sqlite:
                 raw = conn.connection.driver_connection  # autocommit: a checkpoint can't run inside a transaction
                 assert raw is not None
@@ -159,6 +203,7 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.locks, AdvisoryLocks):
             self.locks.close()
+        self.loop_reads.drop()
         if self._inline is not None:
             self._inline.close()
             self._inline = None
@@ -219,9 +264,11 @@ class Transaction(Database):
             conn.close()
             self._write_lock.release()
 
-    def inline_sqlite(self) -> None:
+    in_transaction = True
+
+    def inline_sqlite(self) -> sqlite3.Connection:
         """Never: a read outside this connection would not see the transaction's own writes."""
-        return None
+        raise RuntimeError("reads inside a transaction go through its connection")
 
     def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._conn is not None

@@ -71,11 +71,14 @@ class AdvisoryLocks:
     """PostgreSQL session advisory locks on one connection of their own (outside the pool).
 
     A session may take its own advisory lock again, so the keys this process holds are also
-    kept here: a second holder in the same process waits like one in another process.
+    kept here: a second holder in the same process waits like one in another process. Lock ids
+    are per database; the URL (its search_path option included) keeps deployments that share
+    a database in different schemas apart.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._namespace = engine.url.render_as_string(hide_password=True)
         self._conn: Any = None
         self._mutex = threading.Lock()  # one statement at a time on the shared connection
         self._held: set[int] = set()
@@ -112,7 +115,8 @@ class AdvisoryLocks:
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str, wait: float) -> AsyncIterator[bool]:
-        lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+        named = f"{self._namespace}\0{key}".encode()
+        lock_id = int.from_bytes(hashlib.blake2b(named, digest_size=8).digest(), signed=True)
         held = await _poll(lambda: self._lock(lock_id), wait)
         try:
             yield held

@@ -7,12 +7,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .engine import Database
 from .tables import collections_table, params_table
-
-SCHEMA_VERSION = "schema_version"
 
 
 def load_collections(conn: Connection) -> list[dict[str, Any]]:
@@ -32,12 +31,10 @@ def save_collection(conn: Connection, data: dict[str, Any], is_new: bool) -> Non
         conn.execute(collections_table.insert().values(id=data["id"], **values))
     else:
         conn.execute(collections_table.update().where(collections_table.c.id == data["id"]).values(**values))
-    bump_schema_version(conn)
 
 
 def delete_collection_row(conn: Connection, collection_id: str) -> None:
     conn.execute(collections_table.delete().where(collections_table.c.id == collection_id))
-    bump_schema_version(conn)
 
 
 def get_param(conn: Connection, key: str) -> str | None:
@@ -50,43 +47,28 @@ def set_param(conn: Connection, key: str, value: str) -> None:
         conn.execute(params_table.insert().values(id=key, value=value))
 
 
-def schema_version(conn: Connection) -> int:
-    return int(get_param(conn, SCHEMA_VERSION) or 0)
+_POINT_SQL: dict[tuple[str, ...], str] = {}
 
 
-def bump_schema_version(conn: Connection) -> None:
-    """Every process compares this number with its cached copy of the schema."""
-    set_param(conn, SCHEMA_VERSION, str(schema_version(conn) + 1))
-
-
-_INLINE_SQL: dict[tuple[str, ...], str] = {}
-
-
-def _inline_one(db: Database, key: tuple[str, ...], build: Callable[[], sa.Select], value: str) -> Any:
-    """First row of a one-parameter query on the inline SQLite connection, its SQL compiled once."""
-    sql = _INLINE_SQL.get(key)
+def _point_sql(db: Database, key: tuple[str, ...], build: Callable[[], sa.Select]) -> str:
+    """A one-parameter (`id`) query's SQL for this database, compiled once."""
+    key = (db.engine.dialect.name, *key)
+    sql = _POINT_SQL.get(key)
     if sql is None:
-        sql = _INLINE_SQL[key] = str(build().compile(dialect=db.engine.dialect))
-    inline = db.inline_sqlite()
-    assert inline is not None  # only called when there is one
-    return inline.execute(sql, (value,)).fetchone()
+        sql = _POINT_SQL[key] = str(build().compile(dialect=db.engine.dialect))
+    return sql
 
 
 async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, Any] | None:
-    """One record by id: inline on SQLite (the hot path of every download), pooled elsewhere."""
-    if db.inline_sqlite() is None:
+    """One record by id, on the event loop (the hot path of every download): the inline
+    connection on SQLite, the loop's own connections on PostgreSQL."""
+    sql = _point_sql(db, (table.name, *table.c.keys()), lambda: sa.select(table).where(table.c.id == sa.bindparam("id")))
+    if db.in_transaction:  # a batch: only its own connection sees its writes
         return await db.read(select_record, table, record_id)
-    key = (table.name, *table.c.keys())
-    row = _inline_one(db, key, lambda: sa.select(table).where(table.c.id == sa.bindparam("id")), record_id)
+    if not db.is_sqlite:
+        return await db.loop_reads.one(sql, {"id": record_id})
+    row = db.inline_sqlite().execute(sql, (record_id,)).fetchone()
     return dict(row) if row else None
-
-
-async def find_param(db: Database, key: str) -> str | None:
-    if db.inline_sqlite() is None:
-        return await db.read(get_param, key)
-    build = lambda: sa.select(params_table.c.value).where(params_table.c.id == sa.bindparam("id"))
-    row = _inline_one(db, ("_params.value",), build, key)
-    return row[0] if row else None
 
 
 def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str, Any] | None:
@@ -110,6 +92,13 @@ def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 
 
+def count_locked_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
+    """How many of `ids` exist, each row share-locked until the transaction ends (PostgreSQL;
+    SQLite's write transactions already run one at a time), so none can be deleted meanwhile."""
+    query = sa.select(table.c.id).where(table.c.id.in_(ids)).with_for_update(read=True)
+    return len(conn.execute(query).all())
+
+
 def insert_record(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
     conn.execute(table.insert().values(**values))
 
@@ -118,5 +107,29 @@ def update_record(conn: Connection, table: sa.Table, record_id: str, values: dic
     conn.execute(table.update().where(table.c.id == record_id).values(**values))
 
 
-def delete_record(conn: Connection, table: sa.Table, record_id: str) -> None:
-    conn.execute(table.delete().where(table.c.id == record_id))
+def delete_records(conn: Connection, table: sa.Table, ids: list[str]) -> None:
+    if ids:
+        conn.execute(table.delete().where(table.c.id.in_(ids)))
+
+
+def update_records(conn: Connection, table: sa.Table, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Each row by id gets its own values (the same columns for all), in one executemany."""
+    if changes:
+        conn.execute(table.update().where(table.c.id == sa.bindparam("b_id")), [{"b_id": i, **values} for i, values in changes])
+
+
+def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[bool]:
+    """`value` is an item of the JSON array text in `column` (a multiple select/relation/file)."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.coalesce(sa.cast(column, pg.JSONB()).op("?")(value), sa.false())
+    array = sa.case((sa.func.json_valid(column), column), else_="[]")
+    items = sa.func.json_each(array).table_valued("value").alias("__je__")
+    return sa.exists(sa.select(1).select_from(items).where(items.c.value == value))
+
+
+def select_referencing(conn: Connection, table: sa.Table, column: str, record_id: str, multiple: bool, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` rows whose relation `column` holds `record_id`, locked for the update that follows."""
+    col = table.c[column]
+    condition = _holds(conn, col, record_id) if multiple else col == record_id
+    query = sa.select(table).where(condition).limit(limit).with_for_update()  # no concurrent edit lost
+    return [dict(row) for row in conn.execute(query).mappings()]

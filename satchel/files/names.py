@@ -27,6 +27,12 @@ def _to_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def shown_name(original: str) -> str:
+    """A client filename as text for messages and rules: bytes that are not UTF-8 become U+FFFD,
+    as Go's JSON encoder writes them."""
+    return _to_bytes(original).decode("utf-8", "replace")
+
+
 def _basename(name: bytes) -> bytes:
     """Go's filepath.Base on Linux, which mime/multipart applies to part filenames ("/" only)."""
     stripped = name.rstrip(b"/")
@@ -49,6 +55,11 @@ def _snakecase(name: bytes) -> bytes:
     """PocketBase's inflector.Snakecase: ASCII alphanumeric words, humps split, joined by "_"."""
     words = (w for w in _WORD_SEPARATORS.split(name) if w)
     return b"_".join(_CAMEL_HUMP.sub(b"_", w) for w in words).lower()
+
+
+def snakecase(text: str) -> str:
+    """PocketBase's inflector.Snakecase of `text` (backup names carry the app name this way)."""
+    return _snakecase(_to_bytes(text)).decode()
 
 
 def normalize_filename(original: str, sniffed_mime: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
+from ... import deepjson
 from ...strconv import truthy
 
 
@@ -18,7 +20,7 @@ def to_str(value: Any) -> str:
     if isinstance(value, float):
         return go_float_text(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+        return ""  # cast.ToString can't turn a map or a slice into text (repeated form values too)
     return str(value)
 
 
@@ -57,6 +59,14 @@ def go_float_text(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
+def go_json_number(value: float) -> str:
+    """A float64 as Go's encoding/json writes it: plain digits from 1e-6 up to 1e21, else the
+    shortest exponent form, a negative one without its leading zero ("1e-7", "1e+21")."""
+    if value == 0 or 1e-6 <= abs(value) < 1e21:
+        return go_float_text(value)
+    return re.sub(r"e-0(\d)$", r"e-\1", repr(value))
+
+
 def format_number(value: float) -> int | float:
     """Go prints a whole float64 without a fraction; JSON callers get an int then.
 
@@ -70,14 +80,12 @@ def format_number(value: float) -> int | float:
 
 def go_numbers(value: Any) -> Any:
     """A decoded JSON value with every number as Go's any-typed decode leaves it: a float64."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
+    return deepjson.rebuild(value, _go_number)
+
+
+def _go_number(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format_number(float(value))
-    if isinstance(value, list):
-        return [go_numbers(v) for v in value]
-    if isinstance(value, dict):
-        return {k: go_numbers(v) for k, v in value.items()}
     return value
 
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from ... import deepjson
 from ...errors import field_error
 from .base import FieldType, RecordLookup
 from .casting import go_numbers
@@ -20,10 +19,10 @@ class JsonField(FieldType):
         # A string holding valid JSON is that JSON (form bodies carry JSON as text).
         if isinstance(value, str):
             try:
-                value = orjson.loads(value)
-            except orjson.JSONDecodeError:
+                value = deepjson.loads(value)
+            except ValueError:  # orjson's JSONDecodeError is one
                 return value
-        return go_numbers(value)
+        return deepjson.servable(go_numbers(value))
 
     def is_blank(self, value: Any) -> bool:
         return value is None or value == "" or value == [] or value == {}
@@ -37,17 +36,17 @@ class JsonField(FieldType):
 
     def validate_value(self, value: Any, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         limit = self.max_size(field)
-        if len(orjson.dumps(value)) > limit:
+        if len(deepjson.dumps(value)) > limit:
             return field_error("validation_json_size_limit", f"The maximum allowed JSON size is {limit} bytes.", {"maxSize": limit})
         return None
 
     def to_db(self, value: Any, field: dict[str, Any]) -> str | None:
-        return None if value is None else orjson.dumps(value).decode()
+        return None if value is None else deepjson.dumps(value).decode()
 
     def from_db(self, value: Any, field: dict[str, Any]) -> Any:
         if value is None or value == "":
             return None
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
+            return deepjson.stored(value)
+        except ValueError:
             return value

@@ -7,6 +7,10 @@ from .base import Lookup, RecordLookup, required_error
 from .select import MultiValueField
 
 
+def missing_records_error() -> dict[str, Any]:
+    return field_error("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+
+
 class RelationField(MultiValueField):
     name = "relation"
     defaults = {"cascadeDelete": False, "collectionId": "", "maxSelect": 0, "minSelect": 0, "required": False}
@@ -29,5 +33,5 @@ class RelationField(MultiValueField):
         if len(ids) > limit:
             return field_error("validation_too_many_values", f"Select no more than {limit}.", {"maxSelect": limit})
         if not ctx.relations_exist(field["collectionId"], ids):
-            return field_error("validation_missing_rel_records", "Failed to find all relation records with the provided ids.")
+            return missing_records_error()
         return None

@@ -19,14 +19,14 @@ from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_
 from .collections_filter import matching_ids_query as collections_query
 from .errors import FilterError
 from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, normalize_headers
-from .sort import order_by
+from .sort import RANDOM, order_by, parse_sort
 
 log = logging.getLogger("satchel.rules")
 
 __all__ = [
     "DEFAULT", "PROTECTED_FILE", "FilterError", "collections_query", "RequestInfo", "Scope", "SuperusersOnly",
     "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
-    "managed_ids", "manages_unsaved", "rule_condition", "rule_error", "scope_of",
+    "managed_ids", "manages_unsaved", "parse_sort", "RANDOM", "rule_condition", "rule_error", "scope_of",
 ]
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger("satchel.rules")
 MAX_DEPTH = 6
 MAX_BACK_RELATIONS = 1000  # the reference's cap on ids collected per record through `X_via_field`
 _VIA = re.compile(r"^(\w+)_via_(\w+)$", re.ASCII)
+Memo = dict[tuple[str, ...], Any]  # one request's reads, so a repeated step costs no query
 
 
 @dataclass
@@ -54,13 +55,18 @@ class Link:
 
 
 def normalize(raw: str) -> list[str]:
-    """The reference's path clean-up: no spaces, no dangling dots, no empty paths."""
+    """The reference's path clean-up (no spaces, no dangling dots, no empty paths, a path dropped when
+    a longer one continues it, no repeats), with each path cut to the six steps ever expanded.
+
+    Cut and set-based, so the work follows the distinct paths, not the text: `owner` sent 2,000
+    times is one path, and the reference's pairwise prefix check (quadratic) becomes a set look-up."""
     paths = []
     for part in raw.split(","):
         part = part.replace(" ", "").strip(".")
         if part:
-            paths.append(part)
-    return paths
+            paths.append(".".join(part.split(".", MAX_DEPTH)[:MAX_DEPTH]))
+    continued = {path[:i] for path in paths for i, char in enumerate(path) if char == "."}
+    return list(dict.fromkeys(path for path in paths if path not in continued))
 
 
 async def expand(sat: Any, nodes: list[Node], raw: str, request: RequestInfo) -> None:
@@ -68,23 +74,24 @@ async def expand(sat: Any, nodes: list[Node], raw: str, request: RequestInfo) ->
     if not nodes or not raw:
         return
     info = replace(request, context=EXPAND)
+    memo: Memo = {}
     for path in normalize(raw):
         try:
-            await _expand(sat, nodes, path, info, 1)
+            await _expand(sat, nodes, path, info, 1, memo)
         except (FilterError, SuperusersOnly, RecursionError, sa.exc.SQLAlchemyError) as exc:
             log.debug("expand %r skipped: %s", path, exc)
 
 
-async def _expand(sat: Any, nodes: list[Node], path: str, info: RequestInfo, depth: int) -> None:
+async def _expand(sat: Any, nodes: list[Node], path: str, info: RequestInfo, depth: int, memo: Memo) -> None:
     if depth > MAX_DEPTH or not nodes:
         return
     head, _, rest = path.partition(".")
     link = _link(sat, nodes[0].collection, head)
-    ids_of = await _ids_of(sat, nodes, link)
+    ids_of = await _ids_of(sat, nodes, link, memo)
     wanted = list(dict.fromkeys(i for ids in ids_of.values() for i in ids))
-    related = await _fetch(sat, link.target, wanted, info)
+    related = await _fetch(sat, link.target, wanted, info, memo)
     if rest:
-        await _expand(sat, related, rest, info, depth + 1)
+        await _expand(sat, related, rest, info, depth + 1, memo)
     by_id = {node.values["id"]: node for node in related}
     for node in nodes:
         if node.expand is None:
@@ -115,13 +122,17 @@ def _link(sat: Any, collection: Collection, name: str) -> Link:
     return Link(name, target, field_type(relation).is_multiple(relation))
 
 
-async def _ids_of(sat: Any, nodes: list[Node], link: Link) -> dict[str, list[str]]:
+async def _ids_of(sat: Any, nodes: list[Node], link: Link, memo: Memo) -> dict[str, list[str]]:
     """Each node's related ids: the field's values, or the ids of the records pointing back."""
     if link.back_field is None:
         return {node.values["id"]: to_str_list(node.values.get(link.name)) for node in nodes}
     table = sat.schema.table(link.target)
     multiple = field_type(link.back_field).is_multiple(link.back_field)
-    return await sat.db.read(_back_ids, table, link.back_field["name"], multiple, [n.values["id"] for n in nodes])
+    ids = [n.values["id"] for n in nodes]
+    key = ("back", link.target.id, link.back_field["name"], *ids)
+    if key not in memo:
+        memo[key] = await sat.db.read(_back_ids, table, link.back_field["name"], multiple, ids)
+    return memo[key]
 
 
 def _back_ids(conn: Connection, table: sa.Table, column: str, multiple: bool, ids: list[str]) -> dict[str, list[str]]:
@@ -153,14 +164,30 @@ def _json_array_holds(conn: Connection, column: Any, value: str) -> Any:
     return sa.func.coalesce(sa.cast(column, pg.JSONB()).op("?")(value), sa.false())
 
 
-async def _fetch(sat: Any, collection: Collection, ids: list[str], info: RequestInfo) -> list[Node]:
-    """The records with these ids that the view rule lets this request see."""
+async def _fetch(sat: Any, collection: Collection, ids: list[str], info: RequestInfo, memo: Memo) -> list[Node]:
+    """The records with these ids that the view rule lets this request see, as fresh nodes (each path
+    grows its own tree, as in the reference) over rows read once per request."""
     if not ids:
         return []
+    key = ("rows", collection.id, *ids)
+    if key not in memo:
+        try:
+            memo[key] = await _visible_rows(sat, collection, ids, info)
+        except (FilterError, SuperusersOnly) as exc:
+            memo[key] = exc
+    found = memo[key]
+    if isinstance(found, Exception):
+        raise found
+    from ..records import from_row
+
+    return [Node(collection, from_row(collection, row), show_email=shown) for row, shown in found]
+
+
+async def _visible_rows(sat: Any, collection: Collection, ids: list[str], info: RequestInfo) -> list[tuple[Any, bool]]:
+    """Rows the view rule lets this request see, each with whether its email is shown."""
     where = rule_condition(scope_of(sat), collection, "viewRule", info)  # SuperusersOnly for a null rule
     rows = await sat.db.read(query.rows_by_ids, sat.schema.table(collection), ids, where)
-    from ..records import from_row
     from . import managed_ids
 
     managed = await managed_ids(sat, collection, [row["id"] for row in rows], info)
-    return [Node(collection, from_row(collection, row), show_email=row["id"] in managed) for row in rows]
+    return [(row, row["id"] in managed) for row in rows]

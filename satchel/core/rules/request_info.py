@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import deepjson
 from ..fields import field_type
 from ..record_data import apply_modifier, split_key
 
@@ -72,16 +73,12 @@ def normalize_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def normalize_body(value: Any) -> Any:
-    """JSON numbers as Go's decoder gives them: float64."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: normalize_body(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [normalize_body(v) for v in value]
-    return value
+    """JSON numbers as Go's decoder gives them: float64 (at any depth: a json field may nest deep)."""
+    return deepjson.rebuild(value, _go_float)
+
+
+def _go_float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def rule_body(collection: Any, current: dict[str, Any], raw: dict[str, Any], uploads: dict[str, list[str]], superuser: bool) -> dict[str, Any]:

@@ -13,9 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from ... import deepjson
 from ...strconv import go_quote
 from ..collection_model import Collection
-from ..fields.casting import to_str, to_str_list
+from ..fields.casting import go_json_number, to_str, to_str_list
 from .errors import FilterError
 from .operands import DISABLED, Operand, columnify, fixed, null, param
 from .paths import MULTI_VALUE_TYPES, PathRunner, Ref, is_multiple, split_modifier
@@ -142,7 +145,7 @@ class Resolver:
         if modifier == "changed":
             return self._changed(field["name"])
         if modifier == "lower":
-            text = _go_string_or_empty(raw)
+            text = to_str(raw)
             return Operand(self.ctx.dialect.lower(literal(text)), (text,),
                            remake=lambda ps: self.ctx.dialect.lower(literal(ps[0])))
         if field["type"] not in MULTI_VALUE_TYPES:
@@ -200,7 +203,18 @@ class Resolver:
             return value
         if value is None or isinstance(value, (bool, int, float)):
             return value
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        return _go_json(value)
+
+
+def _go_json(value: Any) -> str:
+    """A body object or array as Go's json.Marshal writes it (sorted keys, float64 numbers), at any depth."""
+    return deepjson.dumps(deepjson.rebuild(value, _go_json_leaf), sort_keys=True).decode()
+
+
+def _go_json_leaf(value: Any) -> Any:
+    if isinstance(value, float):
+        return orjson.Fragment(go_json_number(value).encode())
+    return value
 
 
 def _extract(data: Any, keys: list[str]) -> Any:
@@ -226,11 +240,3 @@ def _to_slice(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
-
-
-def _go_string_or_empty(value: Any) -> str:
-    """cast.ToString: "" for what it can't turn into text (maps, lists)."""
-    if isinstance(value, (dict, list)):
-        return ""
-    return to_str(value)
-

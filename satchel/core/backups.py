@@ -1,0 +1,104 @@
+"""Backups as PocketBase keeps them: zips in `{dir}/backups` (or in the bucket the `backups.s3`
+settings name), made and restored one at a time across the whole cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from ..files.names import snakecase
+from ..storage.base import Storage, StoredObject
+from ..storage.local import LocalStorage
+from .backup_archive import restore_archive, write_archive
+from .file_deletes import clear_backup_running, mark_backup_running
+from .state import Satchel, s3_storage
+
+BUSY = "Try again later - another backup/restore operation has already been started."
+NAME = re.compile(r"^[a-z0-9_-]+\.zip$")
+ZIP = "application/zip"
+LOCK_KEY = "__satchelBackup__"
+# a key is one plain file name: no folders, no hidden files, not a sidecar of local storage
+_KEY = re.compile(r"^(?!\.)(?!.*\.attrs$)[^/\\\x00-\x1f\x7f]{1,255}$")
+
+
+class BackupBusy(Exception):
+    """Another backup or restore is running in this cluster."""
+
+
+def backups_storage(sat: Satchel) -> Storage:
+    """Where backups are kept now: the `backups.s3` bucket when enabled, else `{dir}/backups`."""
+    s3 = sat.settings["backups"].get("s3") or {}
+    if s3.get("enabled"):
+        return s3_storage(s3)
+    return LocalStorage(os.path.join(sat.config.data_dir, "backups"))
+
+
+def valid_key(key: str) -> bool:
+    return bool(_KEY.match(key)) and key not in (".", "..")
+
+
+async def list_backups(sat: Satchel) -> list[StoredObject]:
+    found = [obj async for obj in backups_storage(sat).list_objects() if valid_key(obj.key)]
+    return sorted(found, key=lambda obj: obj.key)
+
+
+async def exists(sat: Satchel, key: str) -> bool:
+    return valid_key(key) and await backups_storage(sat).stat(key) is not None
+
+
+def generated_name(sat: Satchel, prefix: str = "pb_backup_") -> str:
+    """PocketBase's default name: prefix, the app name in snake case, the UTC time."""
+    app = snakecase(sat.settings["meta"].get("appName", ""))[:50]
+    return f"{prefix}{app}_{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}.zip"
+
+
+@contextlib.asynccontextmanager
+async def exclusive(sat: Satchel, key: str) -> AsyncIterator[None]:
+    """Hold the cluster's one backup/restore slot for `key`, or raise BackupBusy."""
+    async with sat.db.locks.hold(LOCK_KEY, 0) as held:
+        if not held or sat.active_backup:
+            raise BackupBusy(BUSY)
+        sat.active_backup = key
+        try:
+            yield
+        finally:
+            sat.active_backup = ""
+
+
+async def create_backup(sat: Satchel, name: str = "") -> str:
+    """Snapshot the database and the stored files into a new backup; its key is returned."""
+    name = name or generated_name(sat)
+    async with exclusive(sat, name):
+        fd, temp = tempfile.mkstemp(dir=sat.spool.folder(), suffix=".zip")
+        os.close(fd)
+        await sat.db.write(mark_backup_running)
+        try:
+            await write_archive(sat, temp)
+        finally:
+            await sat.db.write(clear_backup_running)
+        try:
+            await backups_storage(sat).put_file(name, temp, ZIP)
+        finally:
+            os.unlink(temp)
+    return name
+
+
+async def restore_backup(sat: Satchel, key: str) -> None:
+    """Replace this deployment's data and files with the backup's; every process reloads."""
+    async with exclusive(sat, key):
+        storage = backups_storage(sat)
+        local = storage.local_path(key)
+        if local is not None:
+            await restore_archive(sat, local)
+            return
+        fd, temp = tempfile.mkstemp(dir=sat.spool.folder(), suffix=".zip")
+        os.close(fd)
+        try:
+            await storage.download_to(key, temp)
+            await restore_archive(sat, temp)
+        finally:
+            os.unlink(temp)

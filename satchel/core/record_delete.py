@@ -1,0 +1,175 @@
+"""Deleting a record, and what that does to the records whose relations point at it.
+
+PocketBase's rules, all in the delete's one transaction: a relation drops the deleted id
+(single → "", multiple → the id taken out of the list); a relation left empty whose field
+has `cascadeDelete` deletes its record too (recursively, through the same rules); a
+required relation left empty refuses the whole delete. Without this a deleted user's
+records would pass to whoever signs up next with the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..db import store
+from ..errors import bad_request
+from ..storage import keys
+from . import file_deletes
+from .collection_model import Collection
+from .fields import MultiValueField, field_type, field_type_as
+from .fields.date import now
+from .schema import Schema
+from .state import Satchel
+
+log = logging.getLogger("satchel.records")
+
+REQUIRED_REFERENCE = "Failed to delete record. Make sure that the record is not part of a required relation reference."
+BATCH = 4000  # referencing rows read at once, as PocketBase does
+
+Deleted = tuple[Collection, str]
+
+
+def references(schema: Schema, target: Collection) -> list[tuple[Collection, dict[str, Any]]]:
+    """Every relation field pointing at `target` (its own included), by collection name then field order."""
+    return [
+        (collection, field)
+        for collection in sorted(schema.all(), key=lambda c: c.name)
+        for field in collection.fields
+        if field["type"] == "relation" and field.get("collectionId") == target.id
+    ]
+
+
+class _Walk:
+    """One delete's state: its connection, the records gone so far, and a count of rows written
+    (a cascade that wrote more than its own row may have changed rows read before it)."""
+
+    def __init__(self, conn: Connection, schema: Schema) -> None:
+        self.conn, self.schema = conn, schema
+        self.deleted: list[Deleted] = []
+        self.writes = 0
+        self._references: dict[str, list[tuple[Collection, dict[str, Any]]]] = {}
+
+    def references(self, collection: Collection) -> list[tuple[Collection, dict[str, Any]]]:
+        if collection.id not in self._references:
+            self._references[collection.id] = references(self.schema, collection)
+        return self._references[collection.id]
+
+    def delete(self, collection: Collection, ids: list[str]) -> None:
+        store.delete_records(self.conn, self.schema.table(collection), ids)
+        self.deleted += [(collection, i) for i in ids]
+        self.writes += len(ids)
+
+    def unlink(self, collection: Collection, field: dict[str, Any], kept: list[tuple[str, list[str]]]) -> None:
+        changes = [(i, _unlinked(collection, field, ids)) for i, ids in kept]
+        store.update_records(self.conn, self.schema.table(collection), changes)
+        self.writes += len(changes)
+
+
+def delete_cascading(conn: Connection, schema: Schema, collection: Collection, record_id: str) -> list[Deleted]:
+    """Delete a record and settle its references; returns every record deleted.
+
+    The walk is PocketBase's recursion (a referencing record is deleted, with everything
+    that follows from it, before the next one is looked at), run on an explicit stack so
+    that a long chain can't exhaust Python's."""
+    walk = _Walk(conn, schema)
+    stack = [_delete_one(walk, collection, record_id)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        else:
+            stack.append(_delete_one(walk, *child))
+    return walk.deleted
+
+
+def _delete_one(walk: _Walk, collection: Collection, record_id: str) -> Iterator[Deleted]:
+    """Delete one row, then settle each reference to it; yields each referencing record to delete in turn.
+
+    The row goes first, so a cycle of cascades finds nothing left to come back to."""
+    walk.delete(collection, [record_id])
+    for ref_collection, field in walk.references(collection):
+        table = walk.schema.table(ref_collection)
+        multiple = field_type(field).is_multiple(field)
+        # Deleting a record nothing points at touches no other row: such a batch settles at once.
+        at_once = not walk.references(ref_collection)
+        while True:
+            rows = store.select_referencing(walk.conn, table, field["name"], record_id, multiple, BATCH)
+            if at_once:
+                outcomes = [(row["id"], _kept(field, row, record_id)) for row in rows]
+                walk.delete(ref_collection, [i for i, kept in outcomes if kept is None])
+                walk.unlink(ref_collection, field, [(i, kept) for i, kept in outcomes if kept is not None])
+            else:
+                yield from _settle_in_turn(walk, ref_collection, field, record_id, rows)
+            if len(rows) < BATCH:
+                break
+
+
+def _settle_in_turn(walk: _Walk, collection: Collection, field: dict[str, Any], record_id: str, rows: list[dict[str, Any]]) -> Iterator[Deleted]:
+    stale = False
+    for row in rows:
+        if stale:  # a cascade since the batch was read may have changed or deleted this row
+            fresh = store.select_record(walk.conn, walk.schema.table(collection), row["id"])
+            if fresh is None:
+                continue
+            row = fresh
+        kept = _kept(field, row, record_id)
+        if kept is None:
+            before = walk.writes
+            yield collection, row["id"]
+            stale = stale or walk.writes != before + 1
+        else:
+            walk.unlink(collection, field, [(row["id"], kept)])
+
+
+def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[str] | None:
+    """The ids the row's relation keeps, or None when the row is to be deleted too.
+
+    A required relation that would be left empty refuses the whole delete."""
+    ids = [i for i in field_type_as(field, MultiValueField).as_list(row[field["name"]]) if i != record_id]
+    if ids or not (field.get("cascadeDelete") or field.get("required")):
+        return ids
+    if field.get("cascadeDelete"):
+        return None
+    raise bad_request(REQUIRED_REFERENCE)
+
+
+def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """The columns a reference update writes: the relation without the id, and the update stamps.
+
+    Saved without validation, as PocketBase does: another relation of the record may still
+    name a record deleted earlier in this same transaction."""
+    ftype = field_type_as(field, MultiValueField)
+    values = {field["name"]: ftype.to_db(ftype.shape(ids, field), field)}
+    stamp = now()
+    for other in collection.fields:
+        if other["type"] == "autodate" and other.get("onUpdate"):
+            values[other["name"]] = field_type(other).to_db(stamp, other)
+    return values
+
+
+async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
+    """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
+    try:
+        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id)
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
+        log.warning("record delete failed: %s", exc)
+        raise bad_request(REQUIRED_REFERENCE) from exc
+    await sat.db.on_commit(lambda: _remove_files(sat, deleted))  # in a batch: once it commits
+
+
+async def _remove_files(sat: Satchel, deleted: list[Deleted]) -> None:
+    if not await file_deletes.deletes_allowed(sat):
+        log.info("a backup is running: the files of %d deleted records stay for the sweeper", len(deleted))
+        return
+    for owner, gone_id in deleted:
+        if not owner.file_fields():
+            continue
+        try:
+            await sat.storage().delete_prefix(keys.record_prefix(owner.id, gone_id))
+        except Exception:
+            log.warning("could not delete the files of %s/%s", owner.id, gone_id, exc_info=True)

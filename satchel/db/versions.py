@@ -1,0 +1,123 @@
+"""The schema version: one counter that every collection or settings change moves on.
+
+Each process caches the collections and settings and reloads them when the counter differs
+from the one it loaded. Nothing may be lost, so:
+
+- the bump is one atomic statement in the change's own transaction (no read-then-write), and
+  it comes first: the row lock it takes makes collection and settings changes queue one behind
+  the other across every process and instance (on SQLite, BEGIN IMMEDIATE already does);
+- on PostgreSQL the bump also NOTIFYs, delivered at commit, so a listener per process hears of
+  it and requests never ask the database; while the listener is down, the row is polled.
+
+The channel is named after the current schema: tests share one database with a schema each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from .engine import Database
+from .tables import params_table
+
+log = logging.getLogger("satchel.versions")
+
+KEY = "schema_version"
+POLL = 0.25  # seconds between two reads of the row while no listener hears the bumps
+HEARTBEAT = 1.0  # seconds of silence after which the listener re-reads the row: its health check
+TIMEOUT = 3.0  # seconds a listener's connect or query may take before it is given up
+RETRY = 1.0  # seconds between two attempts to get a listener back
+
+CHANNEL_SQL = "SELECT 'satchel_' || left(md5(current_schema()), 16)"
+_VERSION_SQL = f"SELECT value FROM _params WHERE id = '{KEY}'"
+
+
+def read(conn: Connection) -> int:
+    return int(conn.execute(sa.select(params_table.c.value).where(params_table.c.id == KEY)).scalar() or 0)
+
+
+def bump(conn: Connection) -> int:
+    """Move the version on by one and return it; call first in a write transaction (see above)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(params_table)
+    next_value = sa.cast(sa.cast(params_table.c.value, sa.BigInteger) + 1, sa.Text)
+    version = int(
+        conn.execute(
+            insert.values(id=KEY, value="1")
+            .on_conflict_do_update(index_elements=["id"], set_={"value": next_value})
+            .returning(params_table.c.value)
+        ).scalar_one()
+    )
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_notify(({CHANNEL_SQL}), %(v)s)", {"v": str(version)})
+    return version
+
+
+class VersionFeed:
+    """The latest version this process can know of, as cheaply as the engine allows.
+
+    SQLite: the row, read on the inline connection (microseconds, no thread hop).
+    PostgreSQL: the last version the listener heard, with no query at all while it listens;
+    otherwise the row, read at most every POLL seconds.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.heard = 0
+        self.listening = False
+        self._polled = float("-inf")
+
+    async def latest(self) -> int:
+        if self.db.is_sqlite:
+            row = self.db.inline_sqlite().execute(_VERSION_SQL).fetchone()
+            return int(row[0]) if row else 0
+        if not self.listening and time.monotonic() - self._polled >= POLL:
+            self._polled = time.monotonic()
+            self._hear(await self.db.read(read))
+        return self.heard
+
+    def _hear(self, version: int) -> None:
+        self.heard = max(self.heard, version)
+
+    async def listen_forever(self) -> None:
+        """PostgreSQL: keep a LISTEN connection of our own, reconnecting after any failure."""
+        if self.db.is_sqlite:
+            return
+        while True:
+            try:
+                await self._listen()
+            except Exception as exc:  # noqa: BLE001 - whatever broke it, polling covers until it is back
+                log.warning("version listener lost (%r); polling every %s s until it is back", exc, POLL)
+            finally:
+                self.listening = False
+            await asyncio.sleep(RETRY)
+
+    async def _listen(self) -> None:
+        import psycopg  # here: SQLite processes never load it
+
+        connect = psycopg.AsyncConnection.connect(**self.db.connect_kwargs(), autocommit=True)
+        async with await asyncio.wait_for(connect, TIMEOUT) as conn:
+            named = await (await conn.execute(CHANNEL_SQL)).fetchone()
+            assert named is not None  # current_schema() always answers
+            channel = named[0]
+            # md5 hex: nothing to escape; the name shows who listens in pg_stat_activity
+            await conn.execute(f"SET application_name = '{channel}'")
+            await conn.execute(f'LISTEN "{channel}"')
+            while True:
+                # Read after LISTEN: a bump committed before it is in the row, any later one is heard.
+                # With no news for HEARTBEAT seconds, this read is also the connection's health check.
+                row = await asyncio.wait_for(_fetch_version(conn), TIMEOUT)
+                self._hear(row)
+                self.listening = True
+                async for note in conn.notifies(timeout=HEARTBEAT):
+                    self._hear(int(note.payload))
+
+
+async def _fetch_version(conn: Any) -> int:
+    row = await (await conn.execute(_VERSION_SQL)).fetchone()
+    return int(row[0]) if row else 0
