@@ -8,6 +8,7 @@ import json
 import anyio
 import pytest
 from checks import ok
+from conftest import open_database
 
 from satchel.api import batch
 
@@ -120,9 +121,7 @@ def test_later_requests_of_a_batch_see_the_earlier_ones(client, docs) -> None:
 def test_a_transaction_cut_short_rolls_back_runs_its_undo_work_and_frees_the_write_lock(tmp_path) -> None:
     import sqlalchemy as sa
 
-    from satchel.db.engine import Database
-
-    db = Database(f"sqlite:///{tmp_path / 'tx.db'}")
+    db = open_database(f"sqlite:///{tmp_path / 'tx.db'}")
     table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
     db.write_sync(lambda conn: table.create(conn))
     undone: list[str] = []
@@ -150,9 +149,7 @@ def test_a_transaction_cut_short_rolls_back_runs_its_undo_work_and_frees_the_wri
 def test_a_transaction_keeps_going_while_writers_queued_on_its_lock_fill_the_thread_pool(tmp_path) -> None:
     import sqlalchemy as sa
 
-    from satchel.db.engine import Database
-
-    db = Database(f"sqlite:///{tmp_path / 'tx.db'}")
+    db = open_database(f"sqlite:///{tmp_path / 'tx.db'}")
     table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
     db.write_sync(lambda conn: table.create(conn))
     queued = 45  # more than anyio's 40 worker threads

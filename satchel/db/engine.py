@@ -229,9 +229,14 @@ class Transaction(Database):
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:  # ended: its commit and rollback work reads like any other caller
+            return await self.db.read(fn, *args)
         return await self.run(self.read_sync, fn, *args)
 
-    write = read
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:
+            return await self.db.write(fn, *args)
+        return await self.run(self.write_sync, fn, *args)
 
     def begin_sync(self) -> None:
         self._write_lock.acquire()
