@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, backups, collections, crons, files, health, logs, records, settings
+from .api import auth, auth_flows, backups, batch, collections, crons, files, health, logs, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
@@ -189,6 +189,7 @@ ROUTES = [
     Route("/api/collections/{collection}/records/{id}", records.update_record, methods=["PATCH"]),
     Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
     Route("/api/files/token", files.file_token, methods=["POST"]),
+    Route("/api/batch", batch.batch, methods=["POST"]),
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),

@@ -59,6 +59,7 @@ COLLECTIONS: list[dict[str, Any]] = [
         "fields": [{"name": "bio", "type": "text"}, _rel("author", "authors")],
         "indexes": ["CREATE UNIQUE INDEX `idx_profiles_author` ON `profiles` (`author`)"],
     },
+    {"name": "notes", "fields": [{"name": "body", "type": "text"}, {"name": "tags", "type": "json"}]},
 ]
 
 OPEN_RULES = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
@@ -75,6 +76,12 @@ C = [_id("comment", i) for i in range(8)]
 U = [_id("user", i) for i in range(3)]
 BUNDLES = [_id("bundle", i) for i in range(3)]
 PROFILES = [_id("profile", i) for i in range(3)]
+# Texts with quotes, backslashes and control characters, for the escapes inside quoted filter literals.
+NOTE_BODIES = [
+    "It's \"quoted\"", "back\\slash", "tab\there", "new\nline", "cr\rx", "a\\sb", "caf\\u00e9", "café", "back\\",
+    "x\\\\y", "\\x41", "A", "lit\\t", "lit\\n", "bs\bx", "q'", 'q"', "100%", "a_b", "a\\_b", "a\\%b", "dq\\\"", "\t", "",
+]
+NOTES = [_id("note", i) for i in range(len(NOTE_BODIES))]
 
 # JSON objects are written with sorted keys: the reference stores them so (Go marshals maps sorted).
 RECORDS: list[tuple[str, dict[str, Any]]] = [
@@ -112,6 +119,7 @@ RECORDS: list[tuple[str, dict[str, Any]]] = [
     ("bundles", {"id": BUNDLES[2], "name": "two", "items": [P[2], P[3], P[4]]}),
     ("profiles", {"id": PROFILES[1], "bio": "ann bio", "author": A[1]}),
     ("profiles", {"id": PROFILES[2], "bio": "", "author": A[2]}),
+    *[("notes", {"id": note, "body": body, "tags": [body, "plain"]}) for note, body in zip(NOTES, NOTE_BODIES, strict=True)],
 ]
 
 
@@ -242,8 +250,31 @@ TEAMS: list[str] = [
     "authors_via_team.posts_via_author.n ?> 50", "authors_via_team.skills:each ?= \"js\"", "rank >= 1", "name = \"\"",
 ]
 
+# Quoted literals with escapes: `\\"`, `\\'`, `\\\\`, `\\n`, `\\t`, `\\r` become the character; any other
+# escape keeps its backslash. Written raw: each is exactly the filter text.
+ESCAPED_LITERALS = [
+    r'"It\'s \"quoted\""', r"'It\'s \"quoted\"'", r"'It\'s \'quoted\''", r'"It\'s"', r"'\"quoted\"'", r'"back\\slash"',
+    r'"back\slash"', r'"\t"', r'"tab\there"', r'"\n"', r'"new\nline"', r'"\r"', r'"cr\rx"', r'"a\sb"', r'"a\\sb"',
+    r'"caf\u00e9"', r'"\u00e9"', r'"caf\\u00e9"', r'"back\\"', r'"x\\\\y"', r'"x\\y"', r'"\\"', r'"\x41"', r'"\101"',
+    r'"\b"', r'"bs\bx"', r'"lit\t"', r'"lit\\t"', r'"lit\\n"', r'"\%"', r'"\\%"', r'"a\_b"', r'"a\\_b"', r'"a\\\_b"',
+    r'"a\%b"', r'"q\""', r"'q\''", r'"\'"', r"'\\'", r'"dq\\\""', r'"\/"', r'"\e"', r'"\\n"', r'"\\t"', r"'\t'",
+]
+ESCAPE_OPS = ["=", "!=", "~", "!~", "?=", "?!=", "?~", "?!~"]
+NOTE_FILTERS: list[str] = [
+    *_grid(["body"], ESCAPE_OPS, ESCAPED_LITERALS),
+    *_grid(["tags"], ["?=", "?~", "?!="], ESCAPED_LITERALS[:12]),
+    r'(body = "tab\there" || body ~ "\n") && body != "\\"', r'body:lower = "it\'s \"quoted\""', r'body:lower ~ "\t"',
+    r'tags:each ~ "\\"', r'tags:length = 2 && body = "lit\\t"', r'"a\sb" = body', r'"\t" ~ body',
+    r'body = "A\"', r"body = 'x\\\'", r'body = "\"', r'body = "\\\"', r"body = '\\' || body = '\''",
+    r'body = "multi' + "\n" + r'line"', r'body ~ "\t" // a comment with \" in it',
+    r'strftime("\t%Y", "2024-01-02 10:00:00.000Z") = "\t2024" && body = "A"',
+    r'strftime("%Y\\%m\s", "2024-01-02 10:00:00.000Z") = "2024\\01\s" && body = "A"',
+    r"strftime('%Y\'', '2024-01-02 10:00:00.000Z') = '2024\'' && body = 'A'",
+]
+
 CASES: list[tuple[str, str]] = (
     [("posts", f) for f in POSTS] + [("authors", f) for f in AUTHORS] + [("teams", f) for f in TEAMS]
+    + [("notes", f) for f in NOTE_FILTERS]
 )
 
 SORTS: list[tuple[str, str]] = [

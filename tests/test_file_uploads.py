@@ -117,6 +117,17 @@ def test_append_prepend_remove_and_replace(client, docs, stored):
     assert stored(_key(docs, record, replaced[0])) == (b"n", "text/plain; charset=utf-8")
 
 
+def test_uploads_under_the_plain_name_drop_the_bodys_modifiers_as_the_reference_does(client, docs):
+    record = _create(client, [("files", ("x.txt", b"x", "text/plain"))]).json()
+    url = f"/api/collections/docs/records/{record['id']}"
+    [x] = record["files"]
+    [y] = client.patch(url, data={"files+": x}, files=[("files", ("yes.txt", b"y", "text/plain"))]).json()["files"]
+    assert y.startswith("yes_")
+    response = client.patch(url, data={"files": y, "+files": "unknown.txt"}, files=[("files", ("won.txt", b"w", "text/plain"))])
+    assert response.status_code == 200, response.text
+    assert response.json()["files"][0] == y and response.json()["files"][1].startswith("won_")
+
+
 def test_names_in_the_form_are_kept_and_uploads_added(client, docs):
     record = _create(client, [("files", ("a1.txt", b"1", "text/plain")), ("files", ("a2.txt", b"2", "text/plain"))]).json()
     keep = record["files"][1]

@@ -19,9 +19,19 @@ def test_tokens_skip_whitespace_and_comments():
     ]
 
 
-def test_quotes_unescape_only_their_own_kind():
-    assert tokens(r'"a \"b\" \'c\'"') == [Token(TEXT, "a \"b\" \\'c\\'")]
+def test_quoted_text_turns_known_escapes_into_their_character():
+    assert tokens(r'"a \"b\" \'c\'"') == [Token(TEXT, "a \"b\" 'c'")]
     assert tokens(r"'it\'s'") == [Token(TEXT, "it's")]
+    assert tokens(r'"tab\t nl\n cr\r back\\slash"') == [Token(TEXT, "tab\t nl\n cr\r back\\slash")]
+    assert tokens(r'"x\\\\y \\\"q"') == [Token(TEXT, 'x\\\\y \\"q')]  # left to right: \\ then \"
+
+
+def test_quoted_text_keeps_the_backslash_of_unknown_escapes():
+    assert tokens(r'"\s \u00e9 \x41 \101 \b \f \v \a \/ \% \_"') == [Token(TEXT, r"\s \u00e9 \x41 \101 \b \f \v \a \/ \% \_")]
+
+
+def test_an_escaped_backslash_before_the_quote_closes_the_text():
+    assert tokens(r'"back\\"') == [Token(TEXT, "back\\")]
 
 
 def test_a_text_ending_in_a_backslash_never_closes():

@@ -57,6 +57,11 @@ SCENARIOS: dict[str, dict[str, dict[str, Any]]] = {
         "users": {"listRule": "id = @request.auth.id"},
     },
     "superusers-only related": {"posts": {"listRule": ""}, "authors": {"listRule": None}},
+    "escaped literals": {"posts": {
+        "listRule": r'title != "it\'s \"quoted\"" && title !~ "\\ok"', "viewRule": r"title = 'it\'s \"quoted\"' || title ~ '\\'",
+        "createRule": r'@request.body.title !~ "\t" && @request.body.title !~ "o\k"', "updateRule": r'title ~ "\\" || title = "\u0048ello"',
+        "deleteRule": r'title = "100%_sure\\ok"',
+    }},
 }
 
 LIST_FILTERS = ["", "n > 0", "author.name = 'Ann'", "author.name != ''", "editors.name ?= 'Cid'", "owner.name = 'Ann'",

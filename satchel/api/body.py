@@ -75,7 +75,11 @@ class RequestData:
 
 
 async def read_body(request: Request, max_size: int = BODY_LIMIT, tmp_dir: str | None = None) -> RequestData:
-    """Read the body as PocketBase's BindBody does; every body error is its generic 400, size is 413."""
+    """Read the body as PocketBase's BindBody does; every body error is its generic 400, size is 413.
+    A batch's sub-request comes with its body already read."""
+    given = request.scope.get("satchel", {}).get("body")
+    if given is not None:
+        return given
     length = _declared_length(request)
     if length is not None and length > max_size:
         raise too_large()  # PocketBase refuses on the declared length before reading anything

@@ -28,7 +28,8 @@ def query_value(request: Request, name: str) -> str:
 
 
 def satchel(request: Request) -> Satchel:
-    return request.app.state.satchel
+    """The running instance, or the view of it inside a batch's transaction."""
+    return request.scope.get("satchel", {}).get("instance") or request.app.state.satchel
 
 
 async def current_auth(request: Request) -> Auth | None:

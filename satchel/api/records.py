@@ -45,7 +45,7 @@ def request_info(request: Request, auth: Auth | None, body: dict[str, Any] | Non
     return rules.RequestInfo(
         auth=auth,
         method=request.method,
-        context=context,
+        context=request.scope.get("satchel", {}).get("context", context),
         query=query_values,
         headers=rules.normalize_headers(request.headers.items()),
         body=body or {},

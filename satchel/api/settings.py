@@ -37,6 +37,18 @@ def s3_errors(block: dict[str, Any]) -> dict[str, Any]:
     return errors
 
 
+def batch_errors(block: dict[str, Any]) -> dict[str, Any]:
+    """The batch limits: none negative, and a request count and timeout while enabled."""
+    errors = {}
+    for key in ("maxBodySize", "maxRequests", "timeout"):
+        value = block.get(key) or 0
+        if value < 0:
+            errors[key] = field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
+        elif not value and block.get("enabled") and key != "maxBodySize":
+            errors[key] = field_error("validation_required", "Cannot be blank.")
+    return errors
+
+
 def logs_errors(block: dict[str, Any]) -> dict[str, Any]:
     return {
         key: field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
@@ -68,6 +80,8 @@ def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("An error occurred while loading the submitted data.")
     settings = _merge(stored, patch)
     errors = {}
+    if problems := batch_errors(settings["batch"]):
+        errors["batch"] = problems
     if problems := s3_errors(settings["s3"]):
         errors["s3"] = problems
     if problems := s3_errors(settings["backups"]["s3"]):
@@ -75,7 +89,7 @@ def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     if problems := logs_errors(settings["logs"]):
         errors["logs"] = problems
     if errors:
-        raise ApiError(400, "An error occurred while saving the new settings.", errors)
+        raise ApiError(400, "An error occurred while saving the new settings.", dict(sorted(errors.items())))
     return settings
 
 

@@ -159,6 +159,10 @@ async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
         log.warning("record delete failed: %s", exc)
         raise bad_request(REQUIRED_REFERENCE) from exc
+    await sat.db.on_commit(lambda: _remove_files(sat, deleted))  # in a batch: once it commits
+
+
+async def _remove_files(sat: Satchel, deleted: list[Deleted]) -> None:
     if not await file_deletes.deletes_allowed(sat):
         log.info("a backup is running: the files of %d deleted records stay for the sweeper", len(deleted))
         return

@@ -68,6 +68,10 @@ def resolve(field: dict[str, Any], current: Any, values: dict[str, Any], uploads
     """The field's new entries after this request, or None when the request doesn't touch it."""
     name = field["name"]
     data: dict[str, Any] = {k: v for k, v in values.items() if split_key(k)[0] == name}
+    if uploads.get(name):
+        # As in the reference: uploads under the plain name replace what the body's modifiers made
+        # of the field; only the body's own plain value is kept beside them.
+        data = {k: v for k, v in data.items() if k == name}
     for key in (name, name + "+", "+" + name):
         files = [new_file(u) for u in uploads.get(key, [])]
         if not files:

@@ -1,4 +1,7 @@
-"""Record create, update, delete and export: validation, file changes and one transaction each."""
+"""Record create, update, delete and export: validation, file changes and one transaction each.
+
+Inside a batch, `sat.db` is a Transaction: the writes share it, and the file work that must
+wait for the commit (or undo on rollback) is handed to it through on_commit / on_rollback."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from . import file_deletes, record_files
 from .auth import Auth, is_superuser
 from .collection_model import Collection
 from .fields import FileField, MultiValueField, field_type, field_type_as
+from .fields.casting import to_id
 from .fields.date import now
 from .fields.password import check_password, hash_password
 from .fields.relation import missing_records_error
@@ -87,10 +91,8 @@ def _prepare(
             passwords[field["name"]] = field_type(field).prepare(data.pop(field["name"]), field)
     apply_body(collection, values, data, superuser)
     if is_new:
-        if isinstance(data.get("id"), str) and data["id"]:
-            values["id"] = data["id"]
-        else:
-            values["id"] = generate("[a-z0-9]{15}")
+        # 123 and true are ids too (that fail the length check), as in the reference
+        values["id"] = to_id(data.get("id")) or generate("[a-z0-9]{15}")
     else:
         values["id"] = current["id"]
     files: dict[str, list[record_files.Entry]] = {}
@@ -238,7 +240,9 @@ async def save(
         if storage is not None:
             await record_files.delete_keys(storage, written)
         raise ApiError(400, failed, errors)
-    await _after_commit(sat, collection, plan)
+    if storage is not None and written:
+        await sat.db.on_rollback(lambda: record_files.delete_keys(storage, written))
+    await sat.db.on_commit(lambda: _after_commit(sat, collection, plan))
     return plan.values
 
 

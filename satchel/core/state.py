@@ -121,6 +121,12 @@ class Satchel:
         await self.reload()
         return result
 
+    def within(self, db: Database) -> Satchel:
+        """This instance seen through `db` (a Transaction): everything else is shared."""
+        view = copy.copy(self)
+        view.db = db
+        return view
+
     # settings and storage -------------------------------------------------------
 
     async def change_settings(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:

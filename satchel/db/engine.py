@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -80,6 +81,8 @@ class Database:
     shape with status 503, so a client can retry. On PostgreSQL, `loop_reads` answers point
     reads without leaving the event loop.
     """
+
+    in_transaction = False  #: a Transaction's view says True: reads must go through its connection
 
     def __init__(self, url: str, pool: Pool) -> None:
         self.url = url
@@ -152,6 +155,38 @@ class Database:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.write_sync, fn, *args)
 
+    async def on_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Every write here has committed by the time it returns: run `fn` now."""
+        await fn()
+
+    async def on_rollback(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """A write that returned has committed, so there is nothing to undo."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One write transaction for several steps (a batch): committed if the block ends
+        normally, rolled back if it raises or the commit fails; the steps' on_commit or
+        on_rollback work runs after. Beginning and ending are shielded from cancellation,
+        so the connection and the write lock are never left behind."""
+        tx = Transaction(self)
+        with anyio.CancelScope(shield=True):
+            await tx.run(tx.begin_sync)
+        committed = False
+        try:
+            yield tx
+            with anyio.CancelScope(shield=True):
+                await tx.run(tx.end_sync, True)
+            committed = True
+        finally:
+            if not committed:
+                with anyio.CancelScope(shield=True):
+                    if tx.is_open:
+                        await tx.run(tx.end_sync, False)
+                    for fn in tx.rollback_work:
+                        await fn()
+        for fn in tx.commit_work:
+            await fn()
+
     def optimize_sync(self) -> None:
         """PocketBase's nightly upkeep: on SQLite, fold the WAL back and refresh the planner's
         statistics (PRAGMA optimize); on PostgreSQL, ANALYZE (autovacuum does the rest)."""
@@ -173,3 +208,81 @@ class Database:
             self._inline.close()
             self._inline = None
         self.engine.dispose()
+
+
+class Transaction(Database):
+    """The database as seen from inside one write transaction: every read and write runs on
+    its connection, which holds the process's write lock (and SQLite's) until it ends."""
+
+    def __init__(self, db: Database) -> None:  # shares the engine: no super().__init__
+        self.db = db
+        self.url, self.engine, self.is_sqlite, self.locks = db.url, db.engine, db.is_sqlite, db.locks
+        self._write_lock = db._write_lock
+        self.commit_work: list[Callable[[], Awaitable[None]]] = []
+        self.rollback_work: list[Callable[[], Awaitable[None]]] = []
+        self._conn: Connection | None = None
+        self._tx: Any = None
+        # Its own thread budget: writers queued on the lock it holds may fill the shared one.
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:  # ended: its commit and rollback work reads like any other caller
+            return await self.db.read(fn, *args)
+        return await self.run(self.read_sync, fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:
+            return await self.db.write(fn, *args)
+        return await self.run(self.write_sync, fn, *args)
+
+    def begin_sync(self) -> None:
+        self._write_lock.acquire()
+        try:
+            self._conn = self.engine.connect()
+            self._conn.info["writer"] = True
+            self._tx = self._conn.begin()
+        except BaseException:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._write_lock.release()
+            raise
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def end_sync(self, commit: bool) -> None:
+        """Commit or roll back, then hand back the connection and the lock whatever happens."""
+        assert self._conn is not None
+        conn, self._conn = self._conn, None
+        try:
+            if commit:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        finally:
+            conn.info.pop("writer", None)
+            conn.close()
+            self._write_lock.release()
+
+    in_transaction = True
+
+    def inline_sqlite(self) -> sqlite3.Connection:
+        """Never: a read outside this connection would not see the transaction's own writes."""
+        raise RuntimeError("reads inside a transaction go through its connection")
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._conn is not None
+        return fn(self._conn, *args)
+
+    write_sync = read_sync
+
+    async def on_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self.commit_work.append(fn)
+
+    async def on_rollback(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self.rollback_work.append(fn)

@@ -63,6 +63,8 @@ async def find_row(db: Database, table: sa.Table, record_id: str) -> dict[str, A
     """One record by id, on the event loop (the hot path of every download): the inline
     connection on SQLite, the loop's own connections on PostgreSQL."""
     sql = _point_sql(db, (table.name, *table.c.keys()), lambda: sa.select(table).where(table.c.id == sa.bindparam("id")))
+    if db.in_transaction:  # a batch: only its own connection sees its writes
+        return await db.read(select_record, table, record_id)
     if not db.is_sqlite:
         return await db.loop_reads.one(sql, {"id": record_id})
     row = db.inline_sqlite().execute(sql, (record_id,)).fetchone()

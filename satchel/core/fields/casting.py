@@ -24,6 +24,11 @@ def to_str(value: Any) -> str:
     return str(value)
 
 
+def to_id(value: Any) -> str:
+    """A record id as cast.ToString makes one: scalars as text, objects and lists as nothing."""
+    return "" if isinstance(value, dict | list) else to_str(value)
+
+
 def to_float(value: Any) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0

@@ -1,12 +1,14 @@
 """The filter scanner: text -> tokens, rune for rune as PocketBase's fexpr scanner reads them.
 
 The quirks are kept on purpose, because a filter the reference rejects must be rejected here
-too: only `\\"`/`\\'` are unescaped inside quotes, a group's text is scanned again by the
-parser, and function calls nest at most three deep. A NUL character is refused anywhere.
+too: a group's text is scanned again by the parser, and function calls nest at most three deep.
+A NUL character is refused anywhere. Inside quotes, only the escapes in ESCAPES stand for a
+character; any other backslash stays as written (`\\s`, `\\u00e9`, `\\x41` are two or more chars).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ...strconv import go_quote
@@ -17,6 +19,9 @@ MAX_FUNC_DEPTH = 3
 
 SIGNS = frozenset({"=", "!=", "~", "!~", "<", "<=", ">", ">=", "?=", "?!=", "?~", "?!~", "?<", "?<=", "?>", "?>="})
 JOINS = frozenset({"&&", "||"})
+# The escapes the reference turns into their character (checked against the binary).
+ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
+_ESCAPE = re.compile(r"\\([\\\"'ntr])")
 
 # token kinds
 WS, JOIN, SIGN, IDENT, FUNC, NUMBER, TEXT, GROUP, COMMENT, END = (
@@ -159,7 +164,7 @@ class Scanner:
         if not closed:
             raise FilterError(f"invalid quoted text {go_quote(literal)}")
         if not preserve_quotes:
-            literal = literal[1:-1].replace("\\" + mark, mark)
+            literal = unescape(literal[1:-1])
         return Token(TEXT, literal)
 
     def scan_comment(self) -> Token:
@@ -258,6 +263,11 @@ class Scanner:
             else:
                 raise FilterError(f"unsupported argument character {go_quote(ch)} in function {go_quote(name)}")
             expect_comma = True
+
+
+def unescape(text: str) -> str:
+    """Left to right, each backslash and the character after it: ESCAPES' character, or both kept."""
+    return _ESCAPE.sub(lambda match: ESCAPES[match[1]], text)
 
 
 def tokens(text: str) -> list[Token]:
