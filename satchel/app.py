@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, collections, crons, files, health, records, settings
+from .api import auth, auth_flows, collections, crons, files, health, realtime, records, settings
 from .api.context import JSONResponse
 from .errors import ApiError
 from .clean_paths import CleanPaths
 from .config import Config
+from .core.realtime.hub import Realtime
 from .core.state import Satchel
 from .api.object_response import ObjectResponse
 
@@ -168,6 +169,8 @@ ROUTES = [
     Route("/api/collections/{collection}/records/{id}", records.update_record, methods=["PATCH"]),
     Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
     Route("/api/files/token", files.file_token, methods=["POST"]),
+    Route("/api/realtime", realtime.connect, methods=["GET"]),
+    Route("/api/realtime", realtime.set_subscriptions, methods=["POST"]),
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
@@ -185,6 +188,7 @@ def create_app(config: Config | None = None) -> Starlette:
         ticker = asyncio.get_running_loop().create_task(sat.crons.run_forever())
         yield
         ticker.cancel()
+        await sat.bus.stop()
         sat.db.dispose()
 
     sat.init_sync()
@@ -195,4 +199,5 @@ def create_app(config: Config | None = None) -> Starlette:
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect
     app.state.satchel = sat
+    app.state.realtime = Realtime(sat, realtime.render)
     return app

@@ -22,6 +22,7 @@ from .fields import field_type
 from .fields.date import now
 from .fields.password import check_password, hash_password
 from .fields.text import generate
+from .realtime.events import announce_record
 from .record_data import apply_body
 from .state import Satchel
 
@@ -225,11 +226,16 @@ async def save(
             raise bad_request(failed) from exc
     table = sat.schema.table(collection)
     row = _to_row(collection, plan.values)
-    try:
+
+    def write(conn: Connection) -> None:
         if is_new:
-            await sat.db.write(store.insert_record, table, row)
+            store.insert_record(conn, table, row)
         else:
-            await sat.db.write(store.update_record, table, plan.values["id"], row)
+            store.update_record(conn, table, plan.values["id"], row)
+        announce_record(sat.bus, conn, "create" if is_new else "update", collection.id, row)
+
+    try:
+        await sat.db.write(write)
     except sa.exc.SQLAlchemyError as exc:
         if storage is not None:
             await record_files.delete_keys(storage, written)
@@ -256,7 +262,15 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
 
 
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
-    await sat.db.write(store.delete_record, sat.schema.table(collection), record_id)
+    table = sat.schema.table(collection)
+
+    def write(conn: Connection) -> None:
+        row = store.select_record(conn, table, record_id)
+        store.delete_record(conn, table, record_id)
+        if row is not None:
+            announce_record(sat.bus, conn, "delete", collection.id, row)  # the record as it was
+
+    await sat.db.write(write)
     if not collection.file_fields():
         return
     try:

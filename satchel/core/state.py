@@ -17,6 +17,7 @@ from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
 from . import schema
 from .crons import Crons, Job
+from .realtime.bus import Bus
 from .collection_model import SUPERUSERS, Collection
 from .collections import new_collection
 from .fields.base import COMMON_DEFAULTS
@@ -57,6 +58,7 @@ class Satchel:
         self._thumbs: Thumbs | None = None
         self.crons = Crons(self)
         self.crons.add(Job("__pbDBOptimize__", "0 0 * * *", _optimize_database))
+        self.bus = Bus(self.db)  # realtime messages, written with the changes they announce
 
     # start-up -----------------------------------------------------------------
 
