@@ -46,6 +46,7 @@ async def _serve(host: str, port: int, watch: Watch) -> None:
     from granian.server.embed import Server
 
     from .app import create_app
+    from .core.realtime.hub import end_all_streams
 
     # PocketBase speaks plain HTTP/1.1 and has no websockets, so neither is set up here.
     server = Server(
@@ -53,9 +54,14 @@ async def _serve(host: str, port: int, watch: Watch) -> None:
         backlog=1024, http=HTTPModes.http1, websockets=False,
     )
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        end_all_streams()  # granian waits for open responses, and an SSE stream never ends by itself
+        server.stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, server.stop)
-    watcher = loop.create_task(watch(server.stop))
+        loop.add_signal_handler(sig, stop)
+    watcher = loop.create_task(watch(stop))
     try:
         await server.serve()
     finally:

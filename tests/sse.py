@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -25,32 +29,33 @@ class Stream:
         self.url = url
         self.timeout = timeout
         self.events: queue.Queue[Event | None] = queue.Queue()
-        self._http = httpx.Client(base_url=url, timeout=httpx.Timeout(timeout, read=None))
-        self._response: httpx.Response | None = None
-        self._opened = threading.Event()
-        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._http = httpx.Client(base_url=url, timeout=timeout)
+        parts = urlsplit(url)
+        # http.client, not httpx: its socket can be shut down from here while the reader thread waits on it
+        self._conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=None)
+        self._conn.request("GET", "/api/realtime")
+        response = self._conn.getresponse()
+        self.status, self.headers = response.status, httpx.Headers(response.getheaders())
+        self._thread = threading.Thread(target=self._read, args=(response,), daemon=True)
         self._thread.start()
         connect = self.next()
         assert connect.name == "PB_CONNECT", connect
         self.client_id: str = connect.data["clientId"]
         self.connect_event = connect
 
-    def _read(self) -> None:
+    def _read(self, response: http.client.HTTPResponse) -> None:
         try:
-            with self._http.stream("GET", "/api/realtime") as response:
-                self._response = response
-                self.headers = response.headers
-                self.status = response.status_code
-                fields: dict[str, str] = {}
-                for line in response.iter_lines():
-                    if line == "":
-                        if fields:
-                            self.events.put(Event(fields.get("id", ""), fields.get("event", ""), orjson.loads(fields.get("data", "null"))))
-                        fields = {}
-                        continue
-                    key, _, value = line.partition(":")
-                    fields[key] = fields.get(key, "") + value
-        except (httpx.HTTPError, RuntimeError):
+            fields: dict[str, str] = {}
+            for raw in response:
+                line = raw.decode().rstrip("\r\n")
+                if line == "":
+                    if fields:
+                        self.events.put(Event(fields.get("id", ""), fields.get("event", ""), orjson.loads(fields.get("data", "null"))))
+                    fields = {}
+                    continue
+                key, _, value = line.partition(":")
+                fields[key] = fields.get(key, "") + value
+        except Exception:  # noqa: BLE001 - a hang-up from close() surfaces as any of several errors
             pass
         finally:
             self.events.put(None)  # the stream ended
@@ -80,6 +85,9 @@ class Stream:
         return self._http.post("/api/realtime", json={"clientId": self.client_id, "subscriptions": subscriptions}, headers=headers)
 
     def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
+        """Hang up, as a browser leaving the page does."""
+        if self._conn.sock is not None:
+            with contextlib.suppress(OSError):
+                self._conn.sock.shutdown(socket.SHUT_RDWR)
+        self._conn.close()
         self._http.close()

@@ -9,6 +9,7 @@ commit order: a record created after the POST answered is checked against them.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -35,8 +36,19 @@ def auth_fingerprint(auth: Auth) -> str:
     return f"{auth.collection.id}/{auth.id}/{digest}"
 
 
+_live: weakref.WeakSet[Realtime] = weakref.WeakSet()
+
+
+def end_all_streams() -> None:
+    """End every SSE stream of this process (at shutdown: the server would wait for them forever)."""
+    for realtime in list(_live):
+        for client in list(realtime.broker.clients.values()):
+            client.drop()
+
+
 class Realtime:
     def __init__(self, sat: Satchel, render: fanout.Render) -> None:
+        _live.add(self)
         self.sat = sat
         self.broker = Broker()
         self.bus = sat.bus
