@@ -91,18 +91,11 @@ def set_client_auth(conn: Connection, client_id: str, auth: str) -> None:
 # reading the log ---------------------------------------------------------------------------
 
 class SQLiteLog:
-    """A private SQLite connection that notices commits cheaply: `PRAGMA data_version` changes
-    whenever any other connection, in this process or another, commits."""
+    """A private SQLite connection that reads the log."""
 
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        self._version = -1
-
-    def changed(self) -> bool:
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        changed, self._version = version != self._version, version
-        return changed
 
     def last_id(self) -> int:
         return self._conn.execute("SELECT coalesce(max(id), 0) FROM _realtime_events").fetchone()[0]

@@ -3,8 +3,8 @@
 Writers call `emit` inside their transaction; each process that has SSE clients runs one
 reader task handing the messages, one at a time, to its handler. PostgreSQL carries them with
 LISTEN/NOTIFY on a dedicated connection. SQLite (processes of one host) appends them to a log
-table and every reader polls `PRAGMA data_version`, a read of a counter in shared memory, so an
-idle poll costs microseconds and an event reaches every process within one poll interval.
+table; after the commit the writer rings a doorbell (a unix datagram to each reading process)
+and readers read the log past their last id. A slow poll backs the doorbell up.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from sqlalchemy.engine import Connection
 
 from ...db import realtime as log_db
 from ...db.engine import BUSY_TIMEOUT_MS, Database
+from .doorbell import Doorbell
 
 log = logging.getLogger("satchel.realtime")
 
-POLL_SECONDS = 0.005  # SQLite: how often a reader looks for new commits
+SAFETY_POLL_SECONDS = 1.0  # SQLite: a reader also looks for new commits this often, rung or not
 RETRY_SECONDS = 1.0  # after a lost listening connection
 
 Handler = Callable[[bytes], Awaitable[None]]
@@ -38,12 +39,17 @@ class Bus:
         self._channel = ""
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._doorbell = Doorbell(db.engine.url.database or "") if db.is_sqlite else None
 
     def emit(self, conn: Connection, payload: bytes) -> None:
         """Publish `payload` with the commit of the transaction `conn` is in."""
         if not self.db.is_sqlite and not self._channel:
             self._channel = log_db.channel_name(conn)
         log_db.emit(conn, self._channel, payload)
+        if self._doorbell is not None:
+            hooks = conn.info.setdefault("after_commit", [])
+            if self._doorbell.ring not in hooks:
+                hooks.append(self._doorbell.ring)
 
     async def start(self) -> None:
         """Start reading, once per process; returns when messages committed from now on will be seen."""
@@ -70,17 +76,29 @@ class Bus:
             await asyncio.sleep(RETRY_SECONDS)
 
     async def _poll_sqlite(self) -> None:
+        assert self._doorbell is not None
+        loop = asyncio.get_running_loop()
+        rung = asyncio.Event()
+        bell = self._doorbell.listen()  # before reading the last id: no commit after it goes unrung
+        loop.add_reader(bell.fileno(), rung.set)
         reader = log_db.SQLiteLog(self.db.engine.url.database or "", BUSY_TIMEOUT_MS)
         try:
             last = reader.last_id()
             self._listening.set()
             while True:
-                if reader.changed():
-                    while batch := reader.after(last):
-                        for last, payload in batch:
-                            await self._deliver(payload)
-                await asyncio.sleep(POLL_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SAFETY_POLL_SECONDS):
+                        await rung.wait()
+                rung.clear()
+                with contextlib.suppress(BlockingIOError):
+                    while bell.recv(64):
+                        pass
+                while batch := reader.after(last):
+                    for last, payload in batch:
+                        await self._deliver(payload)
         finally:
+            loop.remove_reader(bell.fileno())
+            self._doorbell.close(bell)
             reader.close()
 
     async def _listen_postgres(self) -> None:
