@@ -54,6 +54,7 @@ class Realtime:
         self.bus = sat.bus
         self.bus.handle = self._handle
         self.render = render  # from the API layer, which knows the record JSON
+        self._schema_version = sat.schema.version
 
     # clients ------------------------------------------------------------------------------------
 
@@ -101,9 +102,25 @@ class Realtime:
         if not self.broker.clients:
             return
         await self.sat.refresh()  # rules and collections as they are now, whoever changed them
+        if self._schema_version != self.sat.schema.version:
+            self._schema_version = self.sat.schema.version
+            self._follow_auth_collections()
         collection = self.sat.schema.by_id.get(message["c"])
         if collection is not None:
             await fanout.deliver(self.broker, self.sat, self.render, message["a"], collection, message["r"])
+
+    def _follow_auth_collections(self) -> None:
+        """Clients bound to a deleted auth collection, or one with a new token secret, become guests."""
+        for client in self.broker.clients.values():
+            if client.auth is None:
+                continue
+            collection = self.sat.schema.by_id.get(client.auth.collection.id)
+            if collection is None or not collection.is_auth:
+                client.auth = None
+            else:
+                auth = Auth(collection, client.auth.record)
+                same = auth_fingerprint(auth) == auth_fingerprint(client.auth)
+                client.auth = auth if same else None
 
     async def _apply_subscriptions(self, message: dict[str, Any]) -> None:
         client = self.broker.clients.get(message["id"])
