@@ -90,25 +90,28 @@ def _run_stream(tmp_path: Path, send: Any, meanwhile: Any) -> None:
         app.state.satchel.db.dispose()
 
 
-def test_a_stream_stuck_in_a_send_is_dropped_when_its_queue_overflows(tmp_path: Path):
+def test_a_stalled_reader_is_dropped_and_its_stream_ends_once_it_reads_again(tmp_path: Path):
     sent: list[dict[str, Any]] = []
-    stuck = asyncio.Event()
+    stalled, reads_again = asyncio.Event(), asyncio.Event()
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
         if message.get("body", b"").startswith(b"id:"):
-            stuck.set()
-            await asyncio.Event().wait()  # a reader that never reads again
+            stalled.set()
+            await reads_again.wait()  # a reader that stops reading for a while
 
     async def overflow(app: Any) -> None:
-        await stuck.wait()
+        await stalled.wait()
         [client] = app.state.realtime.broker.clients.values()
         for _ in range(QUEUE_LIMIT + 1):
             client.push(b"x")
+        assert client.closed and not client.pending
+        reads_again.set()
 
     _run_stream(tmp_path, send, overflow)
     assert sent[0]["status"] == 200
-    assert b"PB_CONNECT" in sent[1]["body"] and len(sent) == 2  # nothing after the drop
+    assert b"PB_CONNECT" in sent[1]["body"]  # what was in flight
+    assert sent[2:] == [{"type": "http.response.body", "body": b"", "more_body": False}]  # then the end
 
 
 def test_a_stream_ends_after_its_idle_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

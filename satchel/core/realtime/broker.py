@@ -23,7 +23,7 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 class Client:
     """One SSE connection: its id, the auth its last subscription POST carried, its subscriptions."""
 
-    __slots__ = ("id", "ip", "auth", "subscriptions", "pending", "wake", "closed", "task", "sending")
+    __slots__ = ("id", "ip", "auth", "subscriptions", "pending", "wake", "closed")
 
     def __init__(self, ip: str) -> None:
         self.id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(40))
@@ -33,8 +33,6 @@ class Client:
         self.pending: deque[bytes] = deque()
         self.wake = asyncio.Event()
         self.closed = False
-        self.task: asyncio.Task[Any] | None = None  # the stream writing to this client
-        self.sending = False  # the stream is inside a send() that a stalled reader may never finish
 
     def push(self, message: bytes) -> None:
         """Queue a message; past the limit the client is dropped instead."""
@@ -47,12 +45,10 @@ class Client:
         self.wake.set()
 
     def drop(self) -> None:
-        """End the stream: now if it waits for messages, by cancelling it if it is stuck writing."""
+        """End the stream: at once if it waits for messages, after its current write if it is in one."""
         self.closed = True
         self.pending.clear()
         self.wake.set()
-        if self.sending and self.task is not None:
-            self.task.cancel()
 
 
 class Broker:
