@@ -152,6 +152,25 @@ class FileDownloads:
         await response(scope, receive, send)
 
 
+class RealtimeStreams:
+    """`GET /api/realtime`, answered before the router: an SSE stream sends for as long as it lives,
+    and its sends skip the middleware's wrappers (its headers are finished once, here)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/realtime" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        origin = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value  # the last one wins, as in HeadersMiddleware's dict
+        headers = finish_headers(realtime.STREAM_HEADERS, False, origin)
+        await realtime.stream(scope["app"].state.realtime, scope, receive, send, headers)
+
+
 ROUTES = [
     Route("/api/health", health.health, methods=["GET"]),
     Route("/api/collections", collections.list_collections, methods=["GET"]),
@@ -169,7 +188,6 @@ ROUTES = [
     Route("/api/collections/{collection}/records/{id}", records.update_record, methods=["PATCH"]),
     Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
     Route("/api/files/token", files.file_token, methods=["POST"]),
-    Route("/api/realtime", realtime.connect, methods=["GET"]),
     Route("/api/realtime", realtime.set_subscriptions, methods=["POST"]),
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
@@ -194,7 +212,8 @@ def create_app(config: Config | None = None) -> Starlette:
     sat.init_sync()
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, Exception: server_error}
     middleware = [
-        Middleware(CleanPaths), Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
+        Middleware(CleanPaths), Middleware(FileDownloads, sat=sat), Middleware(RealtimeStreams),
+        Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
     ]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from ..core.auth import Auth
 from ..core.collection_model import Collection
 from ..core.realtime import hub
+from ..core.realtime.hub import Realtime
 from ..core.realtime.broker import Client
 from ..core.realtime.fanout import message
 from ..core.rules.expand import Node, expand
@@ -40,26 +41,22 @@ def client_ip(scope: Scope) -> str:
     return scope["client"][0] if scope.get("client") else ""
 
 
-class EventStream(Response):
-    """The SSE response of one client, alive until the client leaves or a timeout ends it."""
+async def stream(realtime: Realtime, scope: Scope, receive: Receive, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+    """The SSE response of one client, alive until the client leaves, a timeout ends it or it is dropped.
 
-    def __init__(self, request: Request) -> None:
-        super().__init__()
-        self.request = request
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        realtime = self.request.app.state.realtime
-        client = await realtime.connect(client_ip(scope))
-        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, client))
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-            client.push(message(client.id, "PB_CONNECT", b'{"clientId":"%s"}' % client.id.encode()))
-            await _pump(client, send)
-            with contextlib.suppress(Exception):  # the peer may be gone: nothing left to tell it
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            watcher.cancel()
-            await realtime.disconnect(client)
+    The app calls this before its router (see app.RealtimeStreams): every message of every client
+    is one send(), which then skips the middleware's send wrappers."""
+    client = await realtime.connect(client_ip(scope))
+    watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, client))
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        client.push(message(client.id, "PB_CONNECT", b'{"clientId":"%s"}' % client.id.encode()))
+        await _pump(client, send)
+        with contextlib.suppress(Exception):  # the peer may be gone: nothing left to tell it
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        watcher.cancel()
+        await realtime.disconnect(client)
 
 
 async def _pump(client: Client, send: Send) -> None:
@@ -87,10 +84,6 @@ async def _watch_disconnect(receive: Receive, client: Client) -> None:
         pass
     client.closed = True
     client.wake.set()
-
-
-async def connect(request: Request) -> Response:
-    return EventStream(request)
 
 
 def _form(values: dict[str, Any], is_json: bool) -> tuple[str, list[str]]:
