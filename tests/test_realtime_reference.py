@@ -124,6 +124,8 @@ def scenario(url: str, rules: dict[str, str], subscriptions: dict[str, list[str]
             ok(http.post("/api/collections/posts/records", headers=admin, json={"id": P2, "title": "b1", "owner": BOB}))
             ok(http.patch(f"/api/collections/posts/records/{P1}", headers=admin, json={"title": "a2 b"}))
             assert http.delete(f"/api/collections/posts/records/{P2}", headers=admin).status_code == 204
+            # bob hears of his own deletion while still bound to it, then is a guest
+            assert http.delete(f"/api/collections/users/records/{BOB}", headers=admin).status_code == 204
             ok(http.post("/api/collections/public/records", headers=admin, json={"id": "marker000000000", "title": "marker"}))
             seen = {}
             for who, stream in streams.items():

@@ -30,14 +30,16 @@ Render = Callable[[Any, Collection, dict[str, Any], RequestInfo, bool], Awaitabl
 
 @dataclass
 class Target:
+    """One subscription an event concerns, the rule that guards it, and its client's `@request`."""
+
     client: Client
     subscription: str
     options: Options
     rule: str  # "listRule" or "viewRule"
 
-    def request(self) -> RequestInfo:
-        return RequestInfo(auth=self.client.auth, method="GET", context=REALTIME,
-                           query=self.options.query, headers=self.options.headers)
+    def __post_init__(self) -> None:
+        self.request = RequestInfo(auth=self.client.auth, method="GET", context=REALTIME,
+                                   query=self.options.query, headers=self.options.headers)
 
 
 def auth_key(auth: Auth | None) -> tuple[str, str] | None:
@@ -76,7 +78,7 @@ class _Checks:
         self.asked: list[tuple[str, RequestInfo, str]] = []
 
     def add(self, rule_name: str, target: Target) -> int:
-        request = target.request()
+        request = target.request
         filter_text = target.options.query.get("filter", "")
         uses_request = "@request" in (self.collection.rule(rule_name) or "") or "@request" in filter_text
         who = "superuser" if request.is_superuser else (auth_key(request.auth) if uses_request else None)
@@ -88,8 +90,20 @@ class _Checks:
 
 
 async def deliver(broker: Broker, sat: Any, render: Render, action: str, collection: Collection, row: dict[str, Any]) -> int:
-    """Queue the event for every client allowed to see it; returns how many messages were queued."""
-    update_auths(broker, collection, action, row)
+    """Queue the event for every client allowed to see it; returns how many messages were queued.
+
+    As in the reference, an updated auth record is the new auth of its clients before the check,
+    while a deleted one still is the auth of its clients for its own delete event."""
+    if action != "delete":
+        update_auths(broker, collection, action, row)
+    try:
+        return await _deliver(broker, sat, render, action, collection, row)
+    finally:
+        if action == "delete":
+            update_auths(broker, collection, action, row)
+
+
+async def _deliver(broker: Broker, sat: Any, render: Render, action: str, collection: Collection, row: dict[str, Any]) -> int:
     found = targets(broker, collection, row["id"])
     if not found:
         return 0
@@ -104,7 +118,7 @@ async def deliver(broker: Broker, sat: Any, render: Render, action: str, collect
     for target, check, own, managed in zip(found, access, owner, manage):
         if not answers[check] or target.client.closed:
             continue
-        request = target.request()
+        request = target.request
         show_email = own or (managed is not None and answers[managed])
         expand = target.options.query.get("expand", "")
         key = (
