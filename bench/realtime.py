@@ -81,7 +81,9 @@ async def measure(server: Server, clients: int, events: int) -> dict[str, float]
                 answer = await http.post("/api/realtime", json={"clientId": sub.client_id, "subscriptions": ["notes/*"]})
                 answer.raise_for_status()
 
+        started = time.perf_counter()
         await asyncio.gather(*(connect(s) for s in subs))
+        print(f"  {clients} clients connected and subscribed in {time.perf_counter() - started:.1f} s", flush=True)
         await asyncio.sleep(1)
         idle = await asyncio.to_thread(steady_rss, server)
         latencies: list[float] = []
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--events", type=int, default=30)
+    parser.add_argument("--only", choices=["pocketbase", "satchel"], help="measure one server alone")
     args = parser.parse_args(argv)
     venv = os.path.dirname(sys.executable)
     root = tempfile.mkdtemp(prefix="bench-rt-")
@@ -118,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         Server("pocketbase", [os.path.join(venv, "pocketbase")], os.path.join(root, "pb")),
         Server("satchel", [os.path.join(venv, "satchel")], os.path.join(root, "sb")),
     ]
+    servers = [s for s in servers if args.only in (None, s.name)]
     results = {}
     for server in servers:
+        print(f"measuring {server.name} ...", flush=True)
         server.prepare()
         server.start()
         try:
@@ -128,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     print(f"{args.clients} subscribers of one collection, {args.events} events")
     print(f"{'figure':32} {'pocketbase':>12} {'satchel':>12} {'ratio':>8}")
-    for key in results["satchel"]:
-        pb, sb = results["pocketbase"][key], results["satchel"][key]
-        print(f"{key:32} {pb:12.2f} {sb:12.2f} {sb / pb if pb else float('nan'):8.2f}")
+    nan = float("nan")
+    for key in next(iter(results.values())):
+        pb, sb = results.get("pocketbase", {}).get(key, nan), results.get("satchel", {}).get(key, nan)
+        print(f"{key:32} {pb:12.2f} {sb:12.2f} {sb / pb if pb else nan:8.2f}")
     return 0
 
 

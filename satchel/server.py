@@ -25,6 +25,7 @@ SPAWN_GAP = 3.0  # seconds between two helper starts: a new helper needs about a
 IDLE = 0.02  # a helper whose loop stays under this share ...
 IDLE_EXIT = 30.0  # ... for this many seconds exits
 STOP_WAIT = 10.0  # seconds helpers get to finish their requests on shutdown
+CONCURRENCY = 20_000  # requests a process serves at once: each realtime stream holds one for its whole life
 
 Watch = Callable[[Callable[[], None]], Awaitable[None]]
 
@@ -51,7 +52,7 @@ async def _serve(host: str, port: int, watch: Watch) -> None:
     # PocketBase speaks plain HTTP/1.1 and has no websockets, so neither is set up here.
     server = Server(
         create_app, factory=True, address=host, port=port, interface=Interfaces.ASGI,
-        backlog=1024, http=HTTPModes.http1, websockets=False,
+        backlog=1024, backpressure=CONCURRENCY, http=HTTPModes.http1, websockets=False,
     )
     loop = asyncio.get_running_loop()
 

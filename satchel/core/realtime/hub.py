@@ -128,6 +128,7 @@ class Realtime:
             return  # held by another process
         auth = None
         if message["u"]:
+            await self.sat.refresh()  # the auth collection may be newer than this process's schema
             collection_id, record_id, _ = message["u"].split("/", 2)
             collection = self.sat.schema.by_id.get(collection_id)
             record = None
