@@ -67,10 +67,12 @@ def event_payload(conn: Connection, event_id: int) -> bytes | None:
 
 # connected clients ------------------------------------------------------------------------
 
-def add_client(conn: Connection, client_id: str, ip: str, stale_after: float) -> None:
-    """Record a connected client; rows of clients older than `stale_after` seconds (their process died) go."""
+def add_client(conn: Connection, client_id: str, ip: str, sweep_older_than: float | None = None) -> None:
+    """Record a connected client; and, if asked, remove the rows of clients connected longer ago than
+    `sweep_older_than` seconds (left behind by a process that died)."""
     now = time.time()
-    conn.execute(clients.delete().where(clients.c.created < now - stale_after))
+    if sweep_older_than is not None:
+        conn.execute(clients.delete().where(clients.c.created < now - sweep_older_than))
     conn.execute(clients.insert().values(id=client_id, ip=ip, auth="", created=now))
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 IDLE_TIMEOUT = 300.0  # seconds without a message before a stream is closed, as the reference
 MAX_TIMEOUT = 1800.0  # seconds a stream lives at most, as the reference
+SWEEP_EVERY = 256  # connects between two sweeps of clients rows left by dead processes
 
 
 def auth_fingerprint(auth: Auth) -> str:
@@ -55,13 +56,16 @@ class Realtime:
         self.bus.handle = self._handle
         self.render = render  # from the API layer, which knows the record JSON
         self._schema_version = sat.schema.version
+        self._connects = 0
 
     # clients ------------------------------------------------------------------------------------
 
     async def connect(self, ip: str) -> Client:
         await self.bus.start()
         client = Client(ip)
-        await self.sat.db.write(log_db.add_client, client.id, ip, MAX_TIMEOUT * 2)
+        self._connects += 1
+        sweep = MAX_TIMEOUT * 2 if self._connects % SWEEP_EVERY == 1 else None
+        await self.sat.db.write(log_db.add_client, client.id, ip, sweep)
         self.broker.register(client)
         return client
 
