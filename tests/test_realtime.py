@@ -186,3 +186,28 @@ def test_a_rule_change_applies_to_open_subscriptions(server):
         assert stream.next().data["record"]["title"] == "open"
     finally:
         stream.close()
+
+
+def test_a_process_serves_more_streams_than_granians_default_request_limit(satchel_server, tmp_path: Path):
+    """granian serves backlog/workers = 1024 requests at once unless told otherwise, and each stream
+    holds one for its whole life: past that, a subscription POST would wait forever."""
+    url = satchel_server("--dir", str(tmp_path / "sb_data"), "--workers", "1")
+    port = int(url.rsplit(":", 1)[1])
+
+    async def main() -> int:
+        streams = []
+        for _ in range(1100):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /api/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            streams.append((reader, writer))
+        last = b""
+        while b'"clientId"' not in last:
+            last += await asyncio.wait_for(streams[-1][0].read(4096), 30)
+        client_id = last.split(b'"clientId":"')[1].split(b'"')[0].decode()
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            response = await http.post("/api/realtime", json={"clientId": client_id, "subscriptions": ["users/*"]})
+        for _, writer in streams:
+            writer.close()
+        return response.status_code
+
+    assert asyncio.run(main()) == 204
