@@ -127,7 +127,9 @@ class Helpers:
 
 
 def helper_watch(parent: int, fixed: bool) -> Watch:
-    """A helper stops when its primary (`parent`) is gone or, unless `fixed`, after IDLE_EXIT idle seconds."""
+    """A helper stops when its primary (`parent`) is gone or, unless `fixed`, after IDLE_EXIT idle
+    seconds without a realtime stream open."""
+    from .core.realtime.hub import open_streams
 
     async def watch(stop: Callable[[], None]) -> None:
         meter, idle_since = LoadMeter(), time.monotonic()
@@ -135,7 +137,7 @@ def helper_watch(parent: int, fixed: bool) -> Watch:
             await asyncio.sleep(TICK)  # first: granian misses a stop asked for before its worker runs
             if os.getppid() != parent:
                 break
-            if meter.read() >= IDLE:
+            if meter.read() >= IDLE or open_streams():  # leaving would drop its realtime clients
                 idle_since = time.monotonic()
             elif not fixed and time.monotonic() - idle_since > IDLE_EXIT:
                 break

@@ -40,6 +40,11 @@ def auth_fingerprint(auth: Auth) -> str:
 _live: weakref.WeakSet[Realtime] = weakref.WeakSet()
 
 
+def open_streams() -> int:
+    """How many SSE streams this process holds."""
+    return sum(len(realtime.broker.clients) for realtime in list(_live))
+
+
 def end_all_streams() -> None:
     """End every SSE stream of this process (at shutdown: the server would wait for them forever)."""
     for realtime in list(_live):
