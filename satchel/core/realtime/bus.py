@@ -63,6 +63,8 @@ class Bus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._doorbell is not None:
+            self._doorbell.close_sender()
 
     async def _run(self) -> None:
         while True:

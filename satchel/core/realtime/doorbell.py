@@ -21,8 +21,7 @@ class Doorbell:
         digest = hashlib.sha256(os.path.abspath(database_path).encode()).hexdigest()[:16]
         # under the temp dir, not the data dir: a unix socket path must fit in 108 bytes
         self.folder = os.path.join(tempfile.gettempdir(), f"satchel-rt-{digest}")
-        self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sender.setblocking(False)
+        self._sender: socket.socket | None = None  # made at the first ring that finds a listener
         self._path = ""
 
     def listen(self) -> socket.socket:
@@ -39,17 +38,28 @@ class Doorbell:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return  # nobody listens yet
+        if names and self._sender is None:
+            self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._sender.setblocking(False)
+        sender = self._sender
         for name in names:
             path = os.path.join(self.folder, name)
             try:
-                self._sender.sendto(b"!", path)
+                sender.sendto(b"!", path)  # type: ignore[union-attr]
             except BlockingIOError:
                 pass  # its queue is full: it is already due to read
             except (ConnectionRefusedError, FileNotFoundError):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)  # its process is gone
+            except (OSError, AttributeError):
+                return  # closed at shutdown, under a last writer
 
     def close(self, sock: socket.socket) -> None:
         sock.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path)
+
+    def close_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
