@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, backups, batch, collections, crons, files, health, logs, records, settings
+from .api import auth, auth_flows, backups, batch, collections, crons, files, health, logs, realtime, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
 from .clean_paths import CleanPaths
 from .config import Config
+from .core.realtime.hub import Realtime
 from .core.request_entry import PREFLIGHT
 from .core.request_log import RequestLog
 from .core.state import Satchel
@@ -172,6 +173,25 @@ class FileDownloads:
         await response(scope, receive, send)
 
 
+class RealtimeStreams:
+    """`GET /api/realtime`, answered before the router: an SSE stream sends for as long as it lives,
+    and its sends skip the middleware's wrappers (its headers are finished once, here)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/realtime" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        origin = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value  # the last one wins, as in HeadersMiddleware's dict
+        headers = finish_headers(realtime.STREAM_HEADERS, False, origin)
+        await realtime.stream(scope["app"].state.realtime, scope, receive, send, headers)
+
+
 ROUTES = [
     Route("/api/health", health.health, methods=["GET"]),
     Route("/api/collections", collections.list_collections, methods=["GET"]),
@@ -190,6 +210,7 @@ ROUTES = [
     Route("/api/collections/{collection}/records/{id}", records.delete_record, methods=["DELETE"]),
     Route("/api/files/token", files.file_token, methods=["POST"]),
     Route("/api/batch", batch.batch, methods=["POST"]),
+    Route("/api/realtime", realtime.set_subscriptions, methods=["POST"]),
     Route("/api/settings", settings.view_settings, methods=["GET"]),
     Route("/api/settings", settings.update_settings, methods=["PATCH"]),
     Route("/api/settings/test/s3", settings.test_s3, methods=["POST"]),
@@ -228,6 +249,7 @@ def create_app(config: Config | None = None) -> Starlette:
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT)  # the request log flushes what is left
+        await sat.bus.stop()
         sat.spool.close()
         sat.dispose()
 
@@ -235,9 +257,11 @@ def create_app(config: Config | None = None) -> Starlette:
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error}
     middleware = [
         Middleware(RecordRequests, log=requests, crash=server_error), Middleware(CleanPaths),
-        Middleware(FileDownloads, sat=sat), Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
+        Middleware(FileDownloads, sat=sat), Middleware(RealtimeStreams),
+        Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
     ]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect
     app.state.satchel = sat
+    app.state.realtime = Realtime(sat, realtime.render)
     return app

@@ -25,6 +25,7 @@ SPAWN_GAP = 3.0  # seconds between two helper starts: a new helper needs about a
 IDLE = 0.02  # a helper whose loop stays under this share ...
 IDLE_EXIT = 30.0  # ... for this many seconds exits
 STOP_WAIT = 10.0  # seconds helpers get to finish their requests on shutdown
+CONCURRENCY = 20_000  # requests a process serves at once: each realtime stream holds one for its whole life
 
 Watch = Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
 
@@ -49,17 +50,23 @@ async def _serve(host: str, port: int, watch: Watch, log_config: dict[str, Any])
     from granian.server.embed import Server
 
     from .app import create_app
+    from .core.realtime.hub import end_all_streams
 
     # PocketBase speaks plain HTTP/1.1 and has no websockets, so neither is set up here.
     server = Server(
         create_app, factory=True, address=host, port=port, interface=Interfaces.ASGI,
-        backlog=1024, http=HTTPModes.http1, websockets=False,
+        backlog=1024, backpressure=CONCURRENCY, http=HTTPModes.http1, websockets=False,
         log_dictconfig=log_config, log_level=LogLevels(log_config["root"]["level"].lower()),
     )
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        end_all_streams()  # granian waits for open responses, and an SSE stream never ends by itself
+        server.stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, server.stop)
-    watcher = loop.create_task(watch(server.stop))
+        loop.add_signal_handler(sig, stop)
+    watcher = loop.create_task(watch(stop))
     try:
         await server.serve()
     finally:
@@ -124,7 +131,9 @@ class Helpers:
 
 
 def helper_watch(parent: int, fixed: bool) -> Watch:
-    """A helper stops when its primary (`parent`) is gone or, unless `fixed`, after IDLE_EXIT idle seconds."""
+    """A helper stops when its primary (`parent`) is gone or, unless `fixed`, after IDLE_EXIT idle
+    seconds without a realtime stream open."""
+    from .core.realtime.hub import open_streams
 
     async def watch(stop: Callable[[], None]) -> None:
         meter, idle_since = LoadMeter(), time.monotonic()
@@ -132,7 +141,7 @@ def helper_watch(parent: int, fixed: bool) -> Watch:
             await asyncio.sleep(TICK)  # first: granian misses a stop asked for before its worker runs
             if os.getppid() != parent:
                 break
-            if meter.read() >= IDLE:
+            if meter.read() >= IDLE or open_streams():  # leaving would drop its realtime clients
                 idle_since = time.monotonic()
             elif not fixed and time.monotonic() - idle_since > IDLE_EXIT:
                 break

@@ -23,6 +23,8 @@ from . import file_deletes
 from .collection_model import Collection
 from .fields import MultiValueField, field_type, field_type_as
 from .fields.date import now
+from .realtime.bus import Bus
+from .realtime.events import announce_record
 from .schema import Schema
 from .state import Satchel
 
@@ -48,8 +50,8 @@ class _Walk:
     """One delete's state: its connection, the records gone so far, and a count of rows written
     (a cascade that wrote more than its own row may have changed rows read before it)."""
 
-    def __init__(self, conn: Connection, schema: Schema) -> None:
-        self.conn, self.schema = conn, schema
+    def __init__(self, conn: Connection, schema: Schema, bus: Bus | None) -> None:
+        self.conn, self.schema, self.bus = conn, schema, bus
         self.deleted: list[Deleted] = []
         self.writes = 0
         self._references: dict[str, list[tuple[Collection, dict[str, Any]]]] = {}
@@ -59,24 +61,33 @@ class _Walk:
             self._references[collection.id] = references(self.schema, collection)
         return self._references[collection.id]
 
-    def delete(self, collection: Collection, ids: list[str]) -> None:
+    def delete(self, collection: Collection, rows: list[dict[str, Any]]) -> None:
+        ids = [row["id"] for row in rows]
         store.delete_records(self.conn, self.schema.table(collection), ids)
         self.deleted += [(collection, i) for i in ids]
         self.writes += len(ids)
+        for row in rows:  # realtime: each record as it was, with this transaction's commit
+            self._announce("delete", collection, row)
 
-    def unlink(self, collection: Collection, field: dict[str, Any], kept: list[tuple[str, list[str]]]) -> None:
-        changes = [(i, _unlinked(collection, field, ids)) for i, ids in kept]
-        store.update_records(self.conn, self.schema.table(collection), changes)
+    def unlink(self, collection: Collection, field: dict[str, Any], kept: list[tuple[dict[str, Any], list[str]]]) -> None:
+        changes = [(row, _unlinked(collection, field, ids)) for row, ids in kept]
+        store.update_records(self.conn, self.schema.table(collection), [(row["id"], values) for row, values in changes])
         self.writes += len(changes)
+        for row, values in changes:
+            self._announce("update", collection, {**row, **values})
+
+    def _announce(self, action: str, collection: Collection, row: dict[str, Any]) -> None:
+        if self.bus is not None:
+            announce_record(self.bus, self.conn, action, collection.id, row)
 
 
-def delete_cascading(conn: Connection, schema: Schema, collection: Collection, record_id: str) -> list[Deleted]:
+def delete_cascading(conn: Connection, schema: Schema, collection: Collection, record_id: str, bus: Bus | None = None) -> list[Deleted]:
     """Delete a record and settle its references; returns every record deleted.
 
     The walk is PocketBase's recursion (a referencing record is deleted, with everything
     that follows from it, before the next one is looked at), run on an explicit stack so
     that a long chain can't exhaust Python's."""
-    walk = _Walk(conn, schema)
+    walk = _Walk(conn, schema, bus)
     stack = [_delete_one(walk, collection, record_id)]
     while stack:
         child = next(stack[-1], None)
@@ -91,7 +102,8 @@ def _delete_one(walk: _Walk, collection: Collection, record_id: str) -> Iterator
     """Delete one row, then settle each reference to it; yields each referencing record to delete in turn.
 
     The row goes first, so a cycle of cascades finds nothing left to come back to."""
-    walk.delete(collection, [record_id])
+    row = store.select_record(walk.conn, walk.schema.table(collection), record_id)
+    walk.delete(collection, [row] if row is not None else [])
     for ref_collection, field in walk.references(collection):
         table = walk.schema.table(ref_collection)
         multiple = field_type(field).is_multiple(field)
@@ -100,9 +112,9 @@ def _delete_one(walk: _Walk, collection: Collection, record_id: str) -> Iterator
         while True:
             rows = store.select_referencing(walk.conn, table, field["name"], record_id, multiple, BATCH)
             if at_once:
-                outcomes = [(row["id"], _kept(field, row, record_id)) for row in rows]
-                walk.delete(ref_collection, [i for i, kept in outcomes if kept is None])
-                walk.unlink(ref_collection, field, [(i, kept) for i, kept in outcomes if kept is not None])
+                outcomes = [(row, _kept(field, row, record_id)) for row in rows]
+                walk.delete(ref_collection, [row for row, kept in outcomes if kept is None])
+                walk.unlink(ref_collection, field, [(row, kept) for row, kept in outcomes if kept is not None])
             else:
                 yield from _settle_in_turn(walk, ref_collection, field, record_id, rows)
             if len(rows) < BATCH:
@@ -123,7 +135,7 @@ def _settle_in_turn(walk: _Walk, collection: Collection, field: dict[str, Any], 
             yield collection, row["id"]
             stale = stale or walk.writes != before + 1
         else:
-            walk.unlink(collection, field, [(row["id"], kept)])
+            walk.unlink(collection, field, [(row, kept)])
 
 
 def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[str] | None:
@@ -155,7 +167,7 @@ def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> 
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
     try:
-        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id)
+        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id, sat.bus)
     except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
         log.warning("record delete failed: %s", exc)
         raise bad_request(REQUIRED_REFERENCE) from exc

@@ -26,6 +26,7 @@ from .fields.date import now
 from .fields.password import check_password, hash_password
 from .fields.relation import missing_records_error
 from .fields.text import generate
+from .realtime.events import announce_record
 from .record_data import apply_body
 from .state import Satchel
 
@@ -272,6 +273,7 @@ def _commit(conn: Connection, sat: Satchel, collection: Collection, values: dict
         store.insert_record(conn, table, row)
     else:
         store.update_record(conn, table, values["id"], row)
+    announce_record(sat.bus, conn, "create" if is_new else "update", collection.id, row)
     return errors
 
 

@@ -25,6 +25,7 @@ from .collections import new_collection
 from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
 from .logs import Logs, cleanup
+from .realtime.bus import Bus
 from .schema import Schema
 
 if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
@@ -71,6 +72,7 @@ class Satchel:
         self.crons.add(Job(sweeper.JOB_ID, sweeper.SCHEDULE, sweeper.sweep))
         self.logs = Logs(config, self.db)
         self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
+        self.bus = Bus(self.db)  # realtime messages, written with the changes they announce
 
     # start-up -----------------------------------------------------------------
 

@@ -138,13 +138,18 @@ class Database:
             return fn(conn, *args)
 
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn` in a write transaction; then the callables it added to `conn.info["after_commit"]`."""
         with self._write_lock, self.connect() as conn:
             conn.info["writer"] = True
             try:
                 with conn.begin():
-                    return fn(conn, *args)
+                    result = fn(conn, *args)
+                for hook in conn.info.get("after_commit", ()):
+                    hook()
+                return result
             finally:
                 conn.info.pop("writer", None)
+                conn.info.pop("after_commit", None)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
@@ -262,10 +267,13 @@ class Transaction(Database):
         try:
             if commit:
                 self._tx.commit()
+                for hook in conn.info.get("after_commit", ()):  # as write_sync runs them
+                    hook()
             else:
                 self._tx.rollback()
         finally:
             conn.info.pop("writer", None)
+            conn.info.pop("after_commit", None)
             conn.close()
             self._write_lock.release()
 

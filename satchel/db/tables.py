@@ -34,6 +34,26 @@ params_table = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+# Realtime: the ordered log every process reads events from (on PostgreSQL only payloads too big
+# for NOTIFY), and the connected SSE clients, so that any process can answer their subscription POST.
+realtime_events_table = sa.Table(
+    "_realtime_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sqlite_autoincrement=True,  # ids never reused, even once every row is pruned
+)
+
+realtime_clients_table = sa.Table(
+    "_realtime_clients",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("ip", sa.Text, nullable=False),
+    sa.Column("auth", sa.Text, nullable=False),  # "" for a guest, else "collectionId/recordId/fingerprint"
+    sa.Column("created", sa.Float, nullable=False),
+)
+
 _KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolean, "json": sa.Text}
 
 

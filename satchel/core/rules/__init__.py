@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ..collection_model import Collection
 from . import query
-from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check
+from .access import Scope, SuperusersOnly, list_condition, rule_condition, rule_error, scope_of, unsaved_check, values_check
 from .collections_filter import matching_ids_query as collections_query
 from .errors import FilterError
 from .request_info import DEFAULT, PROTECTED_FILE, RequestInfo, normalize_body, normalize_headers
@@ -26,7 +26,7 @@ log = logging.getLogger("satchel.rules")
 __all__ = [
     "DEFAULT", "PROTECTED_FILE", "FilterError", "collections_query", "RequestInfo", "Scope", "SuperusersOnly",
     "can_access", "create_allowed", "list_condition", "normalize_body", "normalize_headers", "order_by",
-    "managed_ids", "manages_unsaved", "parse_sort", "RANDOM", "rule_condition", "rule_error", "scope_of",
+    "managed_ids", "manages_unsaved", "parse_sort", "RANDOM", "rule_condition", "rule_error", "scope_of", "values_allowed",
 ]
 
 
@@ -94,3 +94,36 @@ async def managed_ids(sat: Any, collection: Collection, ids: list[str], request:
     except (FilterError, RecursionError, sa.exc.SQLAlchemyError) as exc:
         log.warning("%s.manageRule can't be applied: %s", collection.name, exc)
         return set()
+
+
+async def values_allowed(
+    sat: Any, collection: Collection, row: dict[str, Any], checks: list[tuple[str, RequestInfo, str]],
+) -> list[bool]:
+    """For each (rule name, request, filter): whether the record `row` meets them (see values_check).
+
+    The queries of all checks run in one database read."""
+    scope = scope_of(sat)
+    answers: list[Any] = []
+    for rule_name, request, filter_text in checks:
+        try:
+            answers.append(values_check(scope, collection, rule_name, row, request, filter_text))
+        except (FilterError, RecursionError) as exc:
+            log.info("%s.%s can't be applied to an event: %s", collection.name, rule_name, exc)
+            answers.append(False)
+    queries = [a for a in answers if not isinstance(a, bool)]
+    if not queries:
+        return answers
+
+    def run(conn: Any) -> list[bool]:
+        found = []
+        for q in queries:
+            try:
+                with conn.begin_nested():
+                    found.append(query.exists(conn, q))
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("%s: an event check failed: %s", collection.name, exc)
+                found.append(False)
+        return found
+
+    results = iter(await sat.db.read(run))
+    return [a if isinstance(a, bool) else next(results) for a in answers]

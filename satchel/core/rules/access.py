@@ -108,6 +108,38 @@ def unsaved_check(scope: Scope, collection: Collection, rule: str, row: dict[str
     return sa.select(sa.literal_column("1")).select_from(ctx.from_clause(base)).where(condition).limit(1)
 
 
+def values_check(
+    scope: Scope, collection: Collection, rule_name: str, row: dict[str, Any], request: RequestInfo, filter_text: str = "",
+) -> Any:
+    """Whether the record `row` (its stored values, maybe deleted since) meets a rule and a client's
+    filter: True or False when that needs no query, else a `SELECT 1 ... WHERE` to run.
+
+    Realtime events are checked this way, on the values they carry: a delete's record is gone by
+    the time subscribers are checked, and an update's may have changed again."""
+    rule = collection.rule(rule_name)
+    superuser = request.is_superuser
+    if rule is None and not superuser:
+        return False
+    if filter_text and not superuser and any(prefix in filter_text for prefix in ("@collection.", "@request.")):
+        return False  # the reference's superuser-only filter fields
+    if (superuser or rule == "") and not filter_text:
+        return True
+    ctx = scope.context(request)
+    root = Root(collection, Ref(values=row), collection.name)
+    conditions = []
+    if rule and not superuser:
+        conditions.append(compile_rule(ctx, root, rule, allow_hidden=True))
+    if filter_text:
+        if len(filter_text) > MAX_FILTER_LENGTH:
+            return False
+        conditions.append(compile_rule(ctx, root, filter_text, allow_hidden=superuser))
+        if not superuser:
+            conditions += related_list_rules(ctx)
+    base = sa.select(sa.literal(1).label("one")).subquery(ctx.name("_rt"))
+    where = conditions[0] if len(conditions) == 1 else sa.and_(*conditions)
+    return sa.select(sa.literal_column("1")).select_from(ctx.from_clause(base)).where(where).limit(1)
+
+
 def rule_error(schema: Any, collection: Collection, rule: str | None) -> str | None:
     """Why a rule can't be compiled for `collection` (as saved, maybe not stored yet), or None.
 

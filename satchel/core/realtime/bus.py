@@ -1,0 +1,125 @@
+"""Messages from the transaction that wrote them to every process, in commit order, once each.
+
+Writers call `emit` inside their transaction; each process that has SSE clients runs one
+reader task handing the messages, one at a time, to its handler. PostgreSQL carries them with
+LISTEN/NOTIFY on a dedicated connection. SQLite (processes of one host) appends them to a log
+table; after the commit the writer rings a doorbell (a unix datagram to each reading process)
+and readers read the log past their last id. A slow poll backs the doorbell up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.engine import Connection
+
+from ...db import realtime as log_db
+from ...db.engine import BUSY_TIMEOUT_MS, Database
+from .doorbell import Doorbell
+
+log = logging.getLogger("satchel.realtime")
+
+SAFETY_POLL_SECONDS = 1.0  # SQLite: a reader also looks for new commits this often, rung or not
+RETRY_SECONDS = 1.0  # after a lost listening connection
+
+Handler = Callable[[bytes], Awaitable[None]]
+
+
+async def _ignore(payload: bytes) -> None:
+    """The handler of a process that serves no realtime clients."""
+
+
+class Bus:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.handle: Handler = _ignore  # set by the process's realtime hub
+        self._channel = ""
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._doorbell = Doorbell(db.engine.url.database or "") if db.is_sqlite else None
+
+    def emit(self, conn: Connection, payload: bytes) -> None:
+        """Publish `payload` with the commit of the transaction `conn` is in."""
+        if not self.db.is_sqlite and not self._channel:
+            self._channel = log_db.channel_name(conn)
+        log_db.emit(conn, self._channel, payload)
+        if self._doorbell is not None:
+            hooks = conn.info.setdefault("after_commit", [])
+            if self._doorbell.ring not in hooks:
+                hooks.append(self._doorbell.ring)
+
+    async def start(self) -> None:
+        """Start reading, once per process; returns when messages committed from now on will be seen."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        await self._listening.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._doorbell is not None:
+            self._doorbell.close_sender()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await (self._poll_sqlite() if self.db.is_sqlite else self._listen_postgres())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("realtime reader failed; reconnecting", exc_info=True)
+            self._listening.clear()
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _poll_sqlite(self) -> None:
+        assert self._doorbell is not None
+        loop = asyncio.get_running_loop()
+        rung = asyncio.Event()
+        bell = self._doorbell.listen()  # before reading the last id: no commit after it goes unrung
+        loop.add_reader(bell.fileno(), rung.set)
+        reader = log_db.SQLiteLog(self.db.engine.url.database or "", BUSY_TIMEOUT_MS)
+        try:
+            last = reader.last_id()
+            self._listening.set()
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SAFETY_POLL_SECONDS):
+                        await rung.wait()
+                rung.clear()
+                with contextlib.suppress(BlockingIOError):
+                    while bell.recv(64):
+                        pass
+                while batch := reader.after(last):
+                    for position, payload in batch:
+                        last = position
+                        await self._deliver(payload)
+        finally:
+            loop.remove_reader(bell.fileno())
+            self._doorbell.close(bell)
+            reader.close()
+
+    async def _listen_postgres(self) -> None:
+        if not self._channel:
+            self._channel = await self.db.read(log_db.channel_name)
+        url = "postgresql://" + self.db.url.split("://", 1)[1]
+        async for text in log_db.pg_notifications(url, self._channel, self._listening.set):
+            payload = text.encode()
+            if payload.startswith(log_db.BY_REFERENCE):
+                found = await self.db.read(log_db.event_payload, int(payload[len(log_db.BY_REFERENCE):]))
+                if found is None:
+                    log.warning("realtime event %s was pruned before it was read", text)
+                    continue
+                payload = found
+            await self._deliver(payload)
+
+    async def _deliver(self, payload: bytes) -> None:
+        try:
+            await self.handle(payload)
+        except Exception:
+            log.exception("realtime event could not be delivered")
