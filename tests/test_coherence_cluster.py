@@ -158,5 +158,7 @@ def test_a_busy_process_stays_within_its_connection_budget(tmp_path: Path, db_ur
     watcher.join()
     engine.dispose()
     assert statuses == [200] * len(statuses)
-    print(f"peak connections under {len(statuses)} requests from 40 clients: {peak[0]} (budget 3 + 1 + 2, plus the listener)")
-    assert 0 < peak[0] <= 3 + 1 + 2
+    # The pool (3 + 1 overflow), the loop reads (2) and the request log's one connection; the
+    # version listener renames its connection, so it is not counted here.
+    print(f"peak connections under {len(statuses)} requests from 40 clients: {peak[0]} (budget 3 + 1 + 2 + 1, plus the listener)")
+    assert 0 < peak[0] <= 3 + 1 + 2 + 1

@@ -7,28 +7,17 @@ order is time order on every database.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-from .tables import params_table
+from .tables import params_table, dialect_module
 
 
 def claim(conn: Connection, key: str, slot: str) -> bool:
     """True for the first caller to claim `slot` under `key` (run inside a write transaction)."""
-    insert = _upsert_dialect(conn).insert(params_table)
+    insert = dialect_module(conn).insert(params_table)
     conn.execute(insert.values(id=key, value="").on_conflict_do_nothing(index_elements=["id"]))
     updated = conn.execute(
         params_table.update().where(params_table.c.id == key, params_table.c.value < slot).values(value=slot)
     )
     return updated.rowcount == 1
 
-
-def _upsert_dialect(conn: Connection) -> Any:
-    """The dialect module whose insert has ON CONFLICT; PostgreSQL's costs a SQLite server 2 MB, so only on demand."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql
-    return sqlite

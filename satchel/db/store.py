@@ -7,11 +7,10 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .engine import Database
-from .tables import collections_table, params_table
+from .tables import collections_table, params_table, dialect_module
 
 
 def load_collections(conn: Connection) -> list[dict[str, Any]]:
@@ -121,7 +120,8 @@ def update_records(conn: Connection, table: sa.Table, changes: list[tuple[str, d
 def _holds(conn: Connection, column: sa.Column, value: str) -> sa.ColumnElement[bool]:
     """`value` is an item of the JSON array text in `column` (a multiple select/relation/file)."""
     if conn.dialect.name == "postgresql":
-        return sa.func.coalesce(sa.cast(column, pg.JSONB()).op("?")(value), sa.false())
+        jsonb = dialect_module(conn).JSONB()  # the PostgreSQL dialect, loaded only where it runs
+        return sa.func.coalesce(sa.cast(column, jsonb).op("?")(value), sa.false())
     array = sa.case((sa.func.json_valid(column), column), else_="[]")
     items = sa.func.json_each(array).table_valued("value").alias("__je__")
     return sa.exists(sa.select(1).select_from(items).where(items.c.value == value))

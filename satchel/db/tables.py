@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from .indexes import create_index
@@ -125,3 +126,14 @@ def drop_indexes(conn: Connection, table: str) -> None:
 
 def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def dialect_module(conn: Connection) -> Any:
+    """SQLAlchemy's module for `conn`'s dialect (its insert with ON CONFLICT, its types).
+
+    PostgreSQL's costs a SQLite server 2 MB of memory, so it is imported only where it runs."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    return sqlite

@@ -20,11 +20,10 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .engine import Database
-from .tables import params_table
+from .tables import params_table, dialect_module
 
 log = logging.getLogger("satchel.versions")
 
@@ -44,7 +43,7 @@ def read(conn: Connection) -> int:
 
 def bump(conn: Connection) -> int:
     """Move the version on by one and return it; call first in a write transaction (see above)."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(params_table)
+    insert = dialect_module(conn).insert(params_table)
     next_value = sa.cast(sa.cast(params_table.c.value, sa.BigInteger) + 1, sa.Text)
     version = int(
         conn.execute(
