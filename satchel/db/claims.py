@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from .tables import params_table, dialect_module
+from .tables import dialect_module, params_table
 
 
 def claim(conn: Connection, key: str, slot: str) -> bool:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .engine import Database
-from .tables import collections_table, params_table, dialect_module
+from .tables import collections_table, dialect_module, params_table
 
 
 def load_collections(conn: Connection) -> list[dict[str, Any]]:

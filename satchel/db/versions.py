@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .engine import Database
-from .tables import params_table, dialect_module
+from .tables import dialect_module, params_table
 
 log = logging.getLogger("satchel.versions")
 
