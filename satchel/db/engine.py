@@ -26,6 +26,18 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 
+# This process's id, kept current across fork: os.getpid() is a system call, and the inline
+# read path asks on every request.
+_pid = os.getpid()
+
+
+def _after_fork() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
 
 def _sqlite_engine(url: str) -> Engine:
     # Enough pooled connections for the worker threads, so none is opened per request.
@@ -108,11 +120,11 @@ class Database:
         """
         if not self.is_sqlite:
             raise RuntimeError("the inline connection is SQLite's")
-        if self._inline is None or self._inline_pid != os.getpid():  # never share across fork
+        if self._inline is None or self._inline_pid != _pid:  # never share across fork
             conn = sqlite3.connect(self.engine.url.database or "", isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.row_factory = sqlite3.Row
-            self._inline, self._inline_pid = conn, os.getpid()
+            self._inline, self._inline_pid = conn, _pid
         return self._inline
 
     def connect_kwargs(self) -> dict[str, Any]:
