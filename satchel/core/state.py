@@ -101,10 +101,11 @@ class Satchel:
         """Close the connections of the main database and of the logs."""
         self.db.dispose()
         self.logs.dispose()
+        self.versions.close()
 
     async def refresh(self) -> None:
         """Pick up collection or settings changes made by any process (on PostgreSQL, no query
-        while the listener hears the changes; on SQLite, one indexed read)."""
+        while the listener hears the changes; on SQLite, one read of shared memory)."""
         if await self.versions.latest() > self.schema.version:
             await self.reload()
 
