@@ -96,6 +96,7 @@ class Satchel:
                 settings = stored_settings(conn)
                 self.schema = Schema.load_sync(conn, version)
                 self.settings = settings
+                self.crons.settings_loaded(settings)
 
     def dispose(self) -> None:
         """Close the connections of the main database and of the logs."""
