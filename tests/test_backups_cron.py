@@ -70,13 +70,9 @@ def backups_place(client, admin, sat, request) -> str:
     """Backups in `{dir}/backups` on SQLite, in the `backups.s3` bucket (moto) on PostgreSQL."""
     if sat.db.is_sqlite:
         return "local"
-    from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
+    from s3server import s3_settings
 
-    endpoint = request.getfixturevalue("moto_endpoint")
-    ok(client.patch("/api/settings", headers=admin, json={"backups": {"s3": {
-        "enabled": True, "bucket": make_bucket(endpoint), "region": REGION, "endpoint": endpoint,
-        "accessKey": ACCESS_KEY, "secret": SECRET, "forcePathStyle": True,
-    }}}))
+    ok(client.patch("/api/settings", headers=admin, json={"backups": {"s3": s3_settings(request.getfixturevalue("moto_endpoint"))}}))
     return "s3"
 
 
