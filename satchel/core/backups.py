@@ -121,6 +121,8 @@ async def auto_backup(sat: Satchel) -> None:
     name = generated_name(sat, AUTO_PREFIX)
     try:
         await create_backup(sat, name)
+    except BackupBusy:
+        log.warning("automatic backup %s not made: another backup or restore is running", name)
     except Exception:
         log.exception("automatic backup %s failed", name)
     await prune_auto_backups(sat, sat.settings["backups"]["cronMaxKeep"])
