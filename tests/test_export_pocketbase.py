@@ -38,6 +38,9 @@ DOCS = {
 def _fill(client, admin: dict[str, str]) -> dict[str, Any]:
     """Collections, a user, records with files (a thumb made too); returns what the checks need."""
     ok(client.post("/api/collections", headers=admin, json=DOCS))
+    ok(client.patch("/api/settings", headers=admin, json={
+        "meta": {"appName": "Moving Out"}, "batch": {"enabled": True}, "backups": {"cron": "0 0 31 2 *", "cronMaxKeep": 4},
+    }))
     user = ok(client.post("/api/collections/users/records", json=USER))
     user_token = ok(client.post("/api/collections/users/auth-with-password", json={"identity": USER["email"], "password": USER["password"]}))["token"]
     record = ok(client.post(
@@ -84,6 +87,7 @@ def test_pocketbase_serves_the_export_as_satchel_served_it(client, admin, sat, c
     record = made["record"]
     ours = _records(client.get, admin)
     our_docs = ok(client.get("/api/collections/docs", headers=admin))
+    our_settings = ok(client.get("/api/settings", headers=admin))
     our_files = _files(client.get, record, ok(client.post("/api/files/token", headers=admin))["token"])
     out = tmp_path / "pb_data"
     if sat.db.is_sqlite:  # through the command line once; the PostgreSQL run saves a process start
@@ -102,6 +106,10 @@ def test_pocketbase_serves_the_export_as_satchel_served_it(client, admin, sat, c
         theirs["_superusers"] = [su for su in theirs["_superusers"] if su["email"] == ADMIN_EMAIL]  # pbref adds its own
         assert theirs == ours
         assert ok(pb.get("/api/collections/docs", headers=ref.auth)) == our_docs
+        their_settings = ok(pb.get("/api/settings", headers=ref.auth))
+        assert their_settings["s3"]["enabled"] is False  # the files are in storage/ now
+        for block in ("meta", "batch", "backups", "logs", "trustedProxy"):
+            assert their_settings[block] == our_settings[block], block
         assert _files(pb.get, record, ok(pb.post("/api/files/token", headers=ref.auth))["token"]) == our_files
         assert pb.get(f"/api/files/docs/{record['id']}/{record['secret']}").status_code == 404  # protected: a token needed
         thumb = pb.get(f"/api/files/docs/{record['id']}/{record['files'][1]}?thumb=10x10", headers=ref.auth)

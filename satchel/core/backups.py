@@ -112,7 +112,7 @@ async def restore_backup(sat: Satchel, key: str) -> None:
 
 def schedule_auto_backups(sat: Satchel) -> None:
     """Make backups on the `backups.cron` schedule, rescheduled whenever the settings change."""
-    sat.crons.follow(AUTO_JOB_ID, lambda settings: settings["backups"]["cron"], auto_backup)
+    sat.crons.follow(AUTO_JOB_ID, lambda settings: str(settings["backups"].get("cron") or ""), auto_backup)
 
 
 async def auto_backup(sat: Satchel) -> None:
