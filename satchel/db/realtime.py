@@ -2,8 +2,10 @@
 
 An event is written inside the transaction that makes the change, so it exists if and only
 if the change committed, and in commit order. On SQLite the log table is the channel (one
-writer at a time, so ids follow commit order); on PostgreSQL NOTIFY is (delivered at commit,
-in commit order) and the table only carries payloads over NOTIFY's 8000-byte limit.
+writer at a time, so ids follow commit order). On PostgreSQL NOTIFY is (delivered at commit,
+in commit order), as `<id> <payload>`, or `<id>` alone for a payload over NOTIFY's 8000-byte
+limit, which the reader then takes from the log; every event is in the log all the same, so a
+listener that lost its connection reads what it missed meanwhile (`events_since`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,7 +22,6 @@ from .tables import realtime_clients_table as clients
 from .tables import realtime_events_table as events
 
 NOTIFY_LIMIT = 7900  # bytes: PostgreSQL refuses payloads of 8000 and more
-BY_REFERENCE = b"#"  # a NOTIFY payload "#<id>" names a row of the log
 KEEP_SECONDS = 600.0  # log rows older than this are pruned (longer than any listener lags)
 PRUNE_EVERY = 256  # prune when a new id is a multiple of this
 
@@ -34,12 +35,16 @@ def channel_name(conn: Connection) -> str:
 
 def emit(conn: Connection, channel: str, payload: bytes) -> None:
     """Publish `payload` when the transaction of `conn` commits."""
-    if conn.dialect.name == "sqlite":
-        _append(conn, payload)
-        return
-    if len(payload) > NOTIFY_LIMIT:
-        payload = BY_REFERENCE + str(_append(conn, payload)).encode()
-    conn.execute(sa.select(sa.func.pg_notify(channel, payload.decode())))
+    event_id = _append(conn, payload)
+    if conn.dialect.name == "postgresql":
+        text = f"{event_id} {payload.decode()}" if len(payload) <= NOTIFY_LIMIT else str(event_id)
+        conn.execute(sa.select(sa.func.pg_notify(channel, text)))
+
+
+def notified(text: str) -> tuple[int, bytes | None]:
+    """(event id, payload) of a NOTIFY's text; the payload is None when it is only in the log."""
+    event_id, _, payload = text.partition(" ")
+    return int(event_id), payload.encode() if payload else None
 
 
 def _append(conn: Connection, payload: bytes) -> int:
@@ -50,13 +55,11 @@ def _append(conn: Connection, payload: bytes) -> int:
     return new_id
 
 
-def last_event_id(conn: Connection) -> int:
-    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0))).scalar_one()
-
-
-def events_after(conn: Connection, last_id: int, limit: int = 1000) -> list[tuple[int, bytes]]:
-    """The log's rows after `last_id`, oldest first."""
-    query = sa.select(events.c.id, events.c.payload).where(events.c.id > last_id).order_by(events.c.id).limit(limit)
+def events_since(conn: Connection, created: float, after_id: int) -> list[tuple[int, bytes]]:
+    """The log's rows written at or after `created` (epoch seconds, the writers' clocks) or with
+    an id over `after_id` (whatever the clocks say), in id order."""
+    newer = sa.or_(events.c.created >= created, events.c.id > after_id)
+    query = sa.select(events.c.id, events.c.payload).where(newer).order_by(events.c.id)
     return [(row.id, bytes(row.payload)) for row in conn.execute(query)]
 
 
@@ -112,15 +115,16 @@ class SQLiteLog:
         self._conn.close()
 
 
-async def pg_notifications(url: str, channel: str, ready: Callable[[], None]) -> AsyncIterator[str]:
-    """The payloads NOTIFY sends on `channel`, from a dedicated connection; `ready` is called once
-    it listens. Ends (raises) when the connection breaks."""
+async def pg_notifications(url: str, channel: str, ready: Callable[[], Awaitable[None]]) -> AsyncIterator[str]:
+    """The payloads NOTIFY sends on `channel`, from a dedicated connection; `ready` is awaited once
+    it listens, before any of them. Ends (raises) when the connection breaks."""
     import psycopg
 
     conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
     try:
+        await conn.execute("SELECT set_config('application_name', %s, false)", (channel,))  # who listens, in pg_stat_activity
         await conn.execute(f'LISTEN "{channel}"')
-        ready()
+        await ready()
         async for notice in conn.notifies():
             yield notice.payload
     finally:

@@ -35,8 +35,9 @@ params_table = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-# Realtime: the ordered log every process reads events from (on PostgreSQL only payloads too big
-# for NOTIFY), and the connected SSE clients, so that any process can answer their subscription POST.
+# Realtime: the ordered log every process reads events from (on PostgreSQL it backs NOTIFY: big
+# payloads, and what a listener missed), and the connected SSE clients, so that any process can
+# answer their subscription POST.
 realtime_events_table = sa.Table(
     "_realtime_events",
     metadata,
@@ -45,6 +46,7 @@ realtime_events_table = sa.Table(
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sqlite_autoincrement=True,  # ids never reused, even once every row is pruned
 )
+_REALTIME_EVENTS_CREATED = sa.Index("idx_realtime_events_created", realtime_events_table.c.created)  # pruning, replay
 
 realtime_clients_table = sa.Table(
     "_realtime_clients",
@@ -60,6 +62,7 @@ _KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolea
 
 def create_system_tables(conn: Connection) -> None:
     metadata.create_all(conn)
+    _REALTIME_EVENTS_CREATED.create(conn, checkfirst=True)  # also in databases made before it existed
 
 
 def _column(name: str, kind: str, default: Any, primary_key: bool = False) -> sa.Column:

@@ -2,9 +2,12 @@
 
 Writers call `emit` inside their transaction; each process that has SSE clients runs one
 reader task handing the messages, one at a time, to its handler. PostgreSQL carries them with
-LISTEN/NOTIFY on a dedicated connection. SQLite (processes of one host) appends them to a log
-table; after the commit the writer rings a doorbell (a unix datagram to each reading process)
-and readers read the log past their last id. A slow poll backs the doorbell up.
+LISTEN/NOTIFY on a dedicated connection; when that connection is lost, the reader listens
+again and then reads from the log what was committed meanwhile (everything after the last id
+it saw, and anything written up to REPLAY_SLACK seconds before the loss that it never saw),
+so nothing is lost and nothing comes twice. SQLite (processes of one host) appends them to a
+log table; after the commit the writer rings a doorbell (a unix datagram to each reading
+process) and readers read the log past their last id. A slow poll backs the doorbell up.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.engine import Connection
@@ -24,6 +28,7 @@ log = logging.getLogger("satchel.realtime")
 
 SAFETY_POLL_SECONDS = 1.0  # SQLite: a reader also looks for new commits this often, rung or not
 RETRY_SECONDS = 1.0  # after a lost listening connection
+REPLAY_SLACK = 15.0  # PostgreSQL: seconds an event may take from its log row to its delivery
 
 Handler = Callable[[bytes], Awaitable[None]]
 
@@ -40,6 +45,11 @@ class Bus:
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._doorbell = Doorbell(db.engine.url.database or "") if db.is_sqlite else None
+        # PostgreSQL: ids delivered in the last REPLAY_SLACK seconds (-> when), oldest first;
+        # the highest id delivered; when the listening connection was lost (None: not lost)
+        self._seen: dict[int, float] = {}
+        self._last_id = 0
+        self._lost_at: float | None = None
 
     def emit(self, conn: Connection, payload: bytes) -> None:
         """Publish `payload` with the commit of the transaction `conn` is in."""
@@ -74,6 +84,8 @@ class Bus:
                 raise
             except Exception:
                 log.warning("realtime reader failed; reconnecting", exc_info=True)
+            if self._listening.is_set() and not self.db.is_sqlite:
+                self._lost_at = time.time()
             self._listening.clear()
             await asyncio.sleep(RETRY_SECONDS)
 
@@ -108,15 +120,35 @@ class Bus:
         if not self._channel:
             self._channel = await self.db.read(log_db.channel_name)
         url = "postgresql://" + self.db.url.split("://", 1)[1]
-        async for text in log_db.pg_notifications(url, self._channel, self._listening.set):
-            payload = text.encode()
-            if payload.startswith(log_db.BY_REFERENCE):
-                found = await self.db.read(log_db.event_payload, int(payload[len(log_db.BY_REFERENCE):]))
-                if found is None:
-                    log.warning("realtime event %s was pruned before it was read", text)
+        async for text in log_db.pg_notifications(url, self._channel, self._listening_again):
+            event_id, payload = log_db.notified(text)
+            if payload is None and event_id not in self._seen:
+                payload = await self.db.read(log_db.event_payload, event_id)
+                if payload is None:
+                    log.warning("realtime event %s was pruned before it was read", event_id)
                     continue
-                payload = found
-            await self._deliver(payload)
+            await self._deliver_once(event_id, payload or b"")
+
+    async def _listening_again(self) -> None:
+        """Listening (again): first hand over what was committed while nobody listened."""
+        if self._lost_at is not None:
+            missed = await self.db.read(log_db.events_since, self._lost_at - REPLAY_SLACK, self._last_id)
+            for event_id, payload in missed:
+                await self._deliver_once(event_id, payload)
+            self._lost_at = None
+        self._listening.set()
+
+    async def _deliver_once(self, event_id: int, payload: bytes) -> None:
+        if event_id in self._seen:
+            return
+        now = time.time()
+        # what a replay may still bring is never forgotten: the cutoff stays put while one runs
+        cutoff = (now if self._lost_at is None else self._lost_at) - REPLAY_SLACK
+        while self._seen and next(iter(self._seen.values())) < cutoff:
+            del self._seen[next(iter(self._seen))]
+        self._seen[event_id] = now
+        self._last_id = max(self._last_id, event_id)
+        await self._deliver(payload)
 
     async def _deliver(self, payload: bytes) -> None:
         try:
