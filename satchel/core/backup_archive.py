@@ -95,17 +95,11 @@ def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
         zf.writestr("settings.json", settings)
 
 
-def _is_record_file(key: str) -> bool:
-    """Only keys shaped like a record's file travel: thumbs regenerate, and other objects in
-    a shared bucket (backups among them) are not Satchel's to copy or to delete."""
-    return key.count("/") == 2 and keys.owner(key) is not None
-
-
 async def _dump_files(storage: Storage, zf: zipfile.ZipFile, tmp_dir: str) -> None:
     """Each stored object but thumbs into `storage/{key}`, its attributes into files.jsonl."""
     with tempfile.TemporaryFile(dir=tmp_dir) as listing:
         async for obj in storage.list_objects():
-            if not _is_record_file(obj.key):
+            if not keys.is_record_file(obj.key):  # thumbs regenerate
                 continue
             info = await storage.stat(obj.key)
             if info is None:  # deleted since it was listed (its record is newer than the snapshot)
