@@ -151,7 +151,7 @@ class _Progress:
 def import_pocketbase(args: argparse.Namespace) -> int:
     """Move a stopped PocketBase's data directory into this Satchel's database and storage."""
     from .core.pocketbase.report import summary_text
-    from .core.pocketbase.run import ImportRefused
+    from .core.pocketbase.run import ImportRefused, ImportStopped
     from .core.pocketbase.run import import_pocketbase as run_import
     from .db.pocketbase import PocketBaseReadError
     from .storage.base import StorageError
@@ -159,7 +159,7 @@ def import_pocketbase(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         summary = asyncio.run(run_import(_config(args), args.pb_dir, args.dry_run, progress))
-    except (PocketBaseReadError, StorageError) as exc:
+    except (PocketBaseReadError, StorageError, ImportStopped) as exc:
         progress.end()
         print(f"Error: {exc}", file=sys.stderr)
         return 1

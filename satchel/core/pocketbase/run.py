@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from ...config import Config
 from ...db.pocketbase import PocketBaseDB
 from ...storage.base import Storage
@@ -35,6 +37,10 @@ class ImportRefused(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class ImportStopped(Exception):
+    """A write failed part-way (a unique index of the target, say); a re-run resumes once it is fixed."""
 
 
 @dataclass
@@ -176,7 +182,13 @@ async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, 
     table = table_for(collection)
     for batch in pb.batches(collection.name):
         rows = [record_row(collection, raw) for raw in batch]
-        inserted, updated = await sat.db.write(records.upsert, table, rows)
+        try:
+            inserted, updated = await sat.db.write(records.upsert, table, rows)
+        except sa.exc.IntegrityError as exc:
+            raise ImportStopped(
+                f"records of {collection.name!r} clash with records Satchel's database already has ({exc.orig}); "
+                "remove those from Satchel (or import into a fresh database) and run the import again"
+            ) from None
         tally.records += len(rows)
         tally.inserted += inserted
         tally.updated += updated
