@@ -322,12 +322,19 @@ def _moved_to_s3(pb_dir: str, tmp_path, endpoint: str) -> tuple[str, str]:
     return copy, bucket
 
 
-def test_files_already_in_pocketbases_bucket_are_verified_not_copied(source: Source, tmp_path, moto_endpoint, capsys):
+@pytest.mark.parametrize("satchel_storage", ["local", "own bucket"])
+def test_files_in_pocketbases_bucket_are_verified_in_place_or_copied_to_satchels(source: Source, tmp_path, moto_endpoint, satchel_storage, capsys):
     pb_dir, bucket = _moved_to_s3(source.pb_dir, tmp_path, moto_endpoint)
     config = Config(data_dir=str(tmp_path / "sb_data"), thumb_workers=2)
+    if satchel_storage == "own bucket":
+        own = make_bucket(moto_endpoint)
+        _use_s3(config, moto_endpoint, own)
     code, out, err = _run(pb_dir, "--dir", config.data_dir, capsys=capsys)
     assert code == 0, out + err
-    assert f"already in S3 bucket {bucket!r}, which Satchel now uses: verified, not copied" in out
+    if satchel_storage == "local":  # Satchel takes PocketBase's S3 settings: same bucket, nothing to copy
+        assert f"already in S3 bucket {bucket!r}, which Satchel now uses: verified, not copied" in out
+    else:
+        assert f"copied to S3 bucket {own!r} (3 copied, 0 already there)" in out
     assert "verification: mismatches = 0" in out
     assert not os.path.exists(config.storage_dir) or not os.listdir(config.storage_dir)
     app = create_app(config)
@@ -350,3 +357,15 @@ def test_a_record_clashing_with_the_targets_own_is_named(source: Source, tmp_pat
     sat.dispose()
     code, _out, err = _run(source.pb_dir, "--dir", config.data_dir, capsys=capsys)
     assert code == 1 and "records of '_superusers' clash with records Satchel's database already has" in err
+
+
+def test_a_pocketbase_before_0_23_is_named(tmp_path, capsys):
+    old = tmp_path / "pb_old"
+    old.mkdir()
+    conn = sqlite3.connect(old / "data.db")
+    with conn:
+        conn.execute("CREATE TABLE _collections (id TEXT PRIMARY KEY, name TEXT, type TEXT, schema JSON, options JSON)")
+        conn.execute("CREATE TABLE _admins (id TEXT PRIMARY KEY, email TEXT)")
+    conn.close()
+    code, _out, err = _run(str(old), "--dir", str(tmp_path / "sb_data"), capsys=capsys)
+    assert code == 1 and "PocketBase before 0.23" in err and "0.23 or later" in err

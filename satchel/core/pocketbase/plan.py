@@ -89,6 +89,12 @@ def collection_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def has_own_rows(collection: Collection) -> bool:
+    """Base and auth collections hold records to copy; a view (once Satchel has them) reads its
+    sources' records and is made from its query after the tables, so it gets none."""
+    return collection.data["type"] != "view"
+
+
 def satchel_collection(data: dict[str, Any]) -> Collection:
     """The definition Satchel keeps: PocketBase's own (ids, rules, indexes, token secrets),
     each field with Satchel's full option set."""

@@ -24,7 +24,7 @@ from ..schema import Schema, table_for
 from ..state import DEFAULT_SETTINGS, Satchel, s3_storage
 from . import records
 from .files import FileTally, copy_file, matches, record_files
-from .plan import Plan, make_plan
+from .plan import Plan, has_own_rows, make_plan
 from .target import apply_collections, clashes, merged_settings
 from .values import file_names, record_row
 
@@ -112,7 +112,7 @@ async def _dry_run(pb: PocketBaseDB, pb_dir: str, plan: Plan, progress: Progress
     summary = Summary(dry_run=True, left_out=plan.left_out)
     if plan.settings is not None:
         _, summary.settings_taken, summary.settings_unknown = merged_settings(plan.settings, copy.deepcopy(DEFAULT_SETTINGS))
-    for collection in plan.collections:
+    for collection in filter(has_own_rows, plan.collections):
         tally = CollectionTally(collection.name, collection.id)
         summary.collections.append(tally)
         for batch in pb.batches(collection.name):
@@ -149,7 +149,7 @@ async def _import(sat: Satchel, pb: PocketBaseDB, pb_dir: str, plan: Plan, progr
     summary.storage = _where(sat, same_place)
     if source is not None:
         await _copy_files(sat, source, target, same_place, summary, progress)
-    for collection in plan.collections:
+    for collection in filter(has_own_rows, plan.collections):
         summary.collections.append(await _copy_records(sat, pb, collection, source, progress))
     await _verify(sat, pb, plan, source, target, same_place, summary, progress)
     return summary
@@ -213,7 +213,7 @@ async def _verify(
 ) -> None:
     """Read both sides again: every record equal, every file equal byte for byte."""
     schema = Schema(plan.collections)
-    for collection in plan.collections:
+    for collection in filter(has_own_rows, plan.collections):
         for batch in pb.batches(collection.name):
             rows = [record_row(collection, raw) for raw in batch]
             wrong = await sat.db.read(records.mismatched, schema.table(collection), rows)
