@@ -158,7 +158,7 @@ def import_pocketbase(args: argparse.Namespace) -> int:
 
     progress = _Progress()
     try:
-        summary = asyncio.run(run_import(_config(args), args.pb_dir, args.dry_run, progress))
+        summary = asyncio.run(run_import(_config(args), args.pb_dir, args.dry_run, progress, not args.without_settings))
     except (PocketBaseReadError, StorageError, ImportStopped) as exc:
         progress.end()
         print(f"Error: {exc}", file=sys.stderr)
@@ -217,6 +217,7 @@ def parser() -> argparse.ArgumentParser:
     move = commands.add_parser("import-pocketbase", help="move a stopped PocketBase 0.23-0.40 data directory into this Satchel")
     move.add_argument("pb_dir", metavar="PB_DATA_DIR", help="PocketBase's data directory (pb_data); it is only read")
     move.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
+    move.add_argument("--without-settings", action="store_true", help="leave PocketBase's settings out (Satchel's stay as they are)")
     common(move)
     move.set_defaults(func=import_pocketbase)
     return root

@@ -178,7 +178,7 @@ def test_import_carries_logins_tokens_records_and_files(source: Source, target, 
     code, out, err = _run(source.pb_dir, *flags, capsys=capsys)
     assert code == 0, out + err
     assert "verification: mismatches = 0" in out
-    assert "second-password" not in out and "testing" not in out  # no secret printed
+    assert SECRET not in out + err  # no secret printed
     app = create_app(config)
     with TestClient(app) as client:
         # the token PocketBase minted before the import, and the old passwords
@@ -263,6 +263,8 @@ def test_dry_run_writes_nothing(source: Source, tmp_path, capsys):
     assert code == 0, out + err
     assert "would import: 4 collections" in out
     assert not data_dir.exists()
+    code, _out, err = _run(source.pb_dir, "--dir", source.pb_dir, "--dry-run", capsys=capsys)
+    assert code == 1 and "is a PocketBase data directory" in err
 
 
 def _with_view(pb_dir: str, tmp_path) -> str:
@@ -335,7 +337,7 @@ def test_files_in_pocketbases_bucket_are_verified_in_place_or_copied_to_satchels
         assert f"already in S3 bucket {bucket!r}, which Satchel now uses: verified, not copied" in out
     else:
         assert f"copied to S3 bucket {own!r} (3 copied, 0 already there)" in out
-    assert "verification: mismatches = 0" in out
+    assert "verification: mismatches = 0" in out and SECRET not in out + err
     assert not os.path.exists(config.storage_dir) or not os.listdir(config.storage_dir)
     app = create_app(config)
     with TestClient(app) as client:
@@ -369,3 +371,17 @@ def test_a_pocketbase_before_0_23_is_named(tmp_path, capsys):
     conn.close()
     code, _out, err = _run(str(old), "--dir", str(tmp_path / "sb_data"), capsys=capsys)
     assert code == 1 and "PocketBase before 0.23" in err and "0.23 or later" in err
+
+
+def test_encrypted_settings_are_named_and_can_be_left_out(source: Source, tmp_path, capsys):
+    copy = str(tmp_path / "pb_encrypted")
+    shutil.copytree(source.pb_dir, copy)
+    conn = sqlite3.connect(os.path.join(copy, "data.db"))
+    with conn:  # what --encryptionEnv stores: base64 of AES-GCM ciphertext
+        conn.execute("UPDATE _params SET value = 'q83vASNFZ4mrze8BI0VniQ==' WHERE id = 'settings'")
+    conn.close()
+    data_dir = str(tmp_path / "sb_data")
+    code, _out, err = _run(copy, "--dir", data_dir, capsys=capsys)
+    assert code == 1 and "--encryptionEnv" in err and "--without-settings" in err
+    code, out, err = _run(copy, "--dir", data_dir, "--without-settings", capsys=capsys)
+    assert code == 0 and "settings: none taken from PocketBase" in out and "mismatches = 0" in out, out + err

@@ -38,8 +38,9 @@ class Plan:
     settings: dict[str, Any] | None = None  # PocketBase's settings, None when it has none stored
 
 
-def make_plan(pb: PocketBaseDB) -> Plan:
-    """Read every collection and the settings; check each collection the way Satchel checks its own."""
+def make_plan(pb: PocketBaseDB, with_settings: bool = True) -> Plan:
+    """Read every collection and (unless left out) the settings; check each collection the way
+    Satchel checks its own."""
     plan = Plan()
     for data in pb.collections():
         name = data["name"]
@@ -56,7 +57,8 @@ def make_plan(pb: PocketBaseDB) -> Plan:
         errors = validate_collection(collection, lookup, collection)
         if errors:
             plan.problems.append(f"collection {collection.name!r} does not pass Satchel's checks: {orjson.dumps(errors).decode()}")
-    plan.settings = _settings(pb, plan)
+    if with_settings:
+        plan.settings = _settings(pb, plan)
     return plan
 
 
@@ -111,9 +113,9 @@ def _settings(pb: PocketBaseDB, plan: Plan) -> dict[str, Any] | None:
         settings = None
     if not isinstance(settings, dict):
         plan.problems.append(
-            "the settings in _params are not JSON: PocketBase encrypted them (it ran with --encryptionEnv), "
-            "and Satchel can't read encrypted settings; start PocketBase once without the encryption key "
-            "variable set after saving the settings unencrypted, then import"
+            "the settings in _params are not JSON: PocketBase encrypted them (it ran with --encryptionEnv) "
+            "and Satchel can't decrypt them; import with --without-settings and set them again in Satchel "
+            "(a PocketBase on S3: its s3 settings first, so its files are found)"
         )
         return None
     return settings

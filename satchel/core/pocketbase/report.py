@@ -29,9 +29,11 @@ def summary_text(summary: Summary) -> str:
     elif summary.storage:
         lines.append(f"files: {summary.storage}")
     if summary.files.others:
-        lines.append(f"not copied: {summary.files.others} stored objects that are not record files (thumbs regenerate)")
+        lines.append(f"not copied: {summary.files.others} stored object(s) other than record files: thumbs (they regenerate) and the like")
     if summary.settings_taken:
         lines.append(f"settings {verb}: {', '.join(summary.settings_taken)}")
+    else:
+        lines.append("settings: none taken from PocketBase (Satchel's stay as they are)")
     if summary.settings_unknown:
         lines.append(f"settings left out (Satchel has no such setting): {', '.join(summary.settings_unknown)}")
     for sentence in summary.left_out:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...config import Config
+from ...db.foreign import refuse_pocketbase_dir
 from ...db.pocketbase import PocketBaseDB
 from ...storage.base import Storage
 from ...storage.local import LocalStorage
@@ -87,11 +88,15 @@ def _same_bucket(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool(a.get("enabled") and b.get("enabled")) and (a.get("endpoint"), a.get("bucket")) == (b.get("endpoint"), b.get("bucket"))
 
 
-async def import_pocketbase(config: Config, pb_dir: str, dry_run: bool = False, progress: Progress = _quiet) -> Summary:
-    """Import `pb_dir` into the database and storage `config` names (dry run: only read it)."""
+async def import_pocketbase(
+    config: Config, pb_dir: str, dry_run: bool = False, progress: Progress = _quiet, with_settings: bool = True,
+) -> Summary:
+    """Import `pb_dir` into the database and storage `config` names (dry run: only read it;
+    without settings: Satchel's stay as they are)."""
+    refuse_pocketbase_dir(config.data_dir)  # the target is never a PocketBase's, not even for a dry run
     pb = PocketBaseDB(pb_dir)
     try:
-        plan = make_plan(pb)
+        plan = make_plan(pb, with_settings)
         if plan.problems:
             raise ImportRefused(plan.problems)
         if dry_run:
