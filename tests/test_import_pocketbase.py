@@ -173,10 +173,23 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "items": sorted(body["items"], key=lambda item: item["id"])}
 
 
+def _tree(root: str) -> dict[str, tuple[int, int, bytes]]:
+    """Every file under `root`: size, mtime and bytes."""
+    found = {}
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                found[path] = (os.path.getsize(path), os.stat(path).st_mtime_ns, f.read())
+    return found
+
+
 def test_import_carries_logins_tokens_records_and_files(source: Source, target, capsys):
     config, flags = target
+    before = _tree(source.pb_dir)
     code, out, err = _run(source.pb_dir, *flags, capsys=capsys)
     assert code == 0, out + err
+    assert _tree(source.pb_dir) == before  # read without a byte changed or added
     assert "verification: mismatches = 0" in out
     assert SECRET not in out + err  # no secret printed
     app = create_app(config)
