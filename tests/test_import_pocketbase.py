@@ -280,6 +280,15 @@ def test_dry_run_writes_nothing(source: Source, tmp_path, capsys):
     assert code == 1 and "is a PocketBase data directory" in err
 
 
+def test_files_records_name_but_pocketbase_lacks_are_counted(source: Source, tmp_path, capsys):
+    copy = str(tmp_path / "pb_lacking")
+    shutil.copytree(source.pb_dir, copy)
+    posts_id = source.collections[[c["name"] for c in source.collections].index("posts")]["id"]
+    os.remove(os.path.join(copy, "storage", posts_id, source.post_id, source.docs[0]))
+    code, out, err = _run(copy, "--dir", str(tmp_path / "sb_data"), "--dry-run", capsys=capsys)
+    assert code == 0 and "warning: records name 1 files that PocketBase's own storage lacks" in out, out + err
+
+
 def _with_view(pb_dir: str, tmp_path) -> str:
     copy = str(tmp_path / "pb_view")
     shutil.copytree(pb_dir, copy)

@@ -117,25 +117,26 @@ async def _dry_run(pb: PocketBaseDB, pb_dir: str, plan: Plan, progress: Progress
     summary = Summary(dry_run=True, left_out=plan.left_out)
     if plan.settings is not None:
         _, summary.settings_taken, summary.settings_unknown = merged_settings(plan.settings, copy.deepcopy(DEFAULT_SETTINGS))
-    for collection in filter(has_own_rows, plan.collections):
-        tally = CollectionTally(collection.name, collection.id)
-        summary.collections.append(tally)
-        for batch in pb.batches(collection.name):
-            for raw in batch:
-                record_row(collection, raw)  # what the import would write: a value it can't convert shows here
-            tally.records += len(batch)
-            progress(f"reading {collection.name}: {tally.records} records")
     source = source_storage(pb_dir, plan.settings)
     if source is not None:
         async for key, info in record_files(source, summary.files):
             _count_file(summary.files, key, info.size)
             progress(f"reading files: {sum(summary.files.files.values())}")
+    for collection in filter(has_own_rows, plan.collections):
+        tally = CollectionTally(collection.name, collection.id)
+        summary.collections.append(tally)
+        for batch in pb.batches(collection.name):
+            rows = [record_row(collection, raw) for raw in batch]  # as the import would write them
+            tally.records += len(rows)
+            tally.missing_files += _missing_files(summary.files, collection, rows)
+            progress(f"reading {collection.name}: {tally.records} records")
     summary.storage = "nothing written (dry run)"
     return summary
 
 
 def _count_file(tally: FileTally, key: str, size: int) -> None:
     collection_id = key.split("/", 1)[0]
+    tally.keys.add(key)
     tally.files[collection_id] += 1
     tally.bytes[collection_id] += size
 
@@ -155,7 +156,7 @@ async def _import(sat: Satchel, pb: PocketBaseDB, pb_dir: str, plan: Plan, progr
     if source is not None:
         await _copy_files(sat, source, target, same_place, summary, progress)
     for collection in filter(has_own_rows, plan.collections):
-        summary.collections.append(await _copy_records(sat, pb, collection, source, progress))
+        summary.collections.append(await _copy_records(sat, pb, collection, summary.files, progress))
     await _verify(sat, pb, plan, source, target, same_place, summary, progress)
     return summary
 
@@ -182,7 +183,7 @@ async def _copy_files(sat: Satchel, source: Storage, target: Storage, same_place
         progress(f"files: {tally.copied} copied, {tally.skipped} already there, {sum(tally.bytes.values())} bytes")
 
 
-async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, source: Storage | None, progress: Progress) -> CollectionTally:
+async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, files: FileTally, progress: Progress) -> CollectionTally:
     tally = CollectionTally(collection.name, collection.id)
     table = table_for(collection)
     for batch in pb.batches(collection.name):
@@ -197,19 +198,16 @@ async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, 
         tally.records += len(rows)
         tally.inserted += inserted
         tally.updated += updated
-        tally.missing_files += await _missing_files(source, collection, rows)
+        tally.missing_files += _missing_files(files, collection, rows)
         progress(f"{collection.name}: {tally.records} records ({tally.inserted} new, {tally.updated} updated)")
     return tally
 
 
-async def _missing_files(source: Storage | None, collection: Collection, rows: list[dict[str, Any]]) -> int:
+def _missing_files(files: FileTally, collection: Collection, rows: list[dict[str, Any]]) -> int:
     """How many files the rows name that PocketBase's own storage lacks (its data, not the import's doing)."""
-    missing = 0
-    for row in rows:
-        for name in file_names(collection, row):
-            if source is None or await source.stat(f"{collection.id}/{row['id']}/{name}") is None:
-                missing += 1
-    return missing
+    return sum(
+        f"{collection.id}/{row['id']}/{name}" not in files.keys for row in rows for name in file_names(collection, row)
+    )
 
 
 async def _verify(
