@@ -407,3 +407,16 @@ def test_encrypted_settings_are_named_and_can_be_left_out(source: Source, tmp_pa
     assert code == 1 and "--encryptionEnv" in err and "--without-settings" in err
     code, out, err = _run(copy, "--dir", data_dir, "--without-settings", capsys=capsys)
     assert code == 0 and "settings: none taken from PocketBase" in out and "mismatches = 0" in out, out + err
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ('["a","b"]', '["a","b"]'),
+    ('["a","a",""]', '["a"]'),  # repeats and blanks go, as Satchel's own writes drop them
+    ("a", '["a"]'),
+    (None, "[]"),
+    ("", "[]"),
+])
+def test_multiple_values_are_stored_as_satchel_writes_them(raw, stored):
+    from satchel.core.pocketbase.values import converter
+
+    assert converter({"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 3})(raw) == stored

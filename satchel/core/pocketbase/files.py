@@ -15,12 +15,19 @@ import hashlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
 
 from ...storage import keys
 from ...storage.base import ObjectInfo, Storage
 from ...storage.local import ATTRS_EXT
+
+T = TypeVar("T")
+#: files copied or checked at once: S3 answers each small object in tens of milliseconds
+AT_ONCE = 8
 
 
 @dataclass
@@ -47,6 +54,26 @@ async def record_files(source: Storage, tally: FileTally) -> AsyncIterator[tuple
         info = await source.stat(obj.key)
         if info is not None:  # gone since the listing: nothing to carry
             yield obj.key, info
+
+
+async def each(items: AsyncIterator[T], work: Callable[[T], Awaitable[None]], limit: int = AT_ONCE) -> None:
+    """`work` on every item, `limit` at once; items are read only as fast as slots free up, so
+    a listing of any length never piles up in memory. The first failure is raised as it is."""
+    slots = anyio.Semaphore(limit)
+
+    async def run(item: T) -> None:
+        try:
+            await work(item)
+        finally:
+            slots.release()
+
+    try:
+        async with anyio.create_task_group() as group:
+            async for item in items:
+                await slots.acquire()
+                group.start_soon(run, item)
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
 
 
 def _same(a: ObjectInfo, b: ObjectInfo | None) -> bool:

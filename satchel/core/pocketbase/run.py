@@ -18,16 +18,16 @@ import sqlalchemy as sa
 from ...config import Config
 from ...db.foreign import refuse_pocketbase_dir
 from ...db.pocketbase import PocketBaseDB
-from ...storage.base import Storage
+from ...storage.base import ObjectInfo, Storage
 from ...storage.local import LocalStorage
 from ..collection_model import Collection
 from ..schema import Schema, table_for
 from ..state import DEFAULT_SETTINGS, Satchel, s3_storage
 from . import records
-from .files import FileTally, copy_file, matches, record_files
+from .files import FileTally, copy_file, each, matches, record_files
 from .plan import Plan, has_own_rows, make_plan
 from .target import apply_collections, clashes, merged_settings
-from .values import file_names, record_row
+from .values import RowConverter
 
 Progress = Callable[[str], None]
 
@@ -125,10 +125,11 @@ async def _dry_run(pb: PocketBaseDB, pb_dir: str, plan: Plan, progress: Progress
     for collection in filter(has_own_rows, plan.collections):
         tally = CollectionTally(collection.name, collection.id)
         summary.collections.append(tally)
+        convert = RowConverter(collection)
         for batch in pb.batches(collection.name):
-            rows = [record_row(collection, raw) for raw in batch]  # as the import would write them
+            rows = [convert(raw) for raw in batch]  # as the import would write them
             tally.records += len(rows)
-            tally.missing_files += _missing_files(summary.files, collection, rows)
+            tally.missing_files += _missing_files(summary.files, convert, rows)
             progress(f"reading {collection.name}: {tally.records} records")
     summary.storage = "nothing written (dry run)"
     return summary
@@ -172,22 +173,26 @@ def _where(sat: Satchel, same_place: bool) -> str:
 
 async def _copy_files(sat: Satchel, source: Storage, target: Storage, same_place: bool, summary: Summary, progress: Progress) -> None:
     tally = summary.files
-    async for key, info in record_files(source, tally):
+
+    async def copy(item: tuple[str, ObjectInfo]) -> None:
+        key, info = item
         _count_file(tally, key, info.size)
         if same_place:
-            continue
+            return
         if await copy_file(source, target, key, info, sat.spool.folder()):
             tally.copied += 1
         else:
             tally.skipped += 1
         progress(f"files: {tally.copied} copied, {tally.skipped} already there, {sum(tally.bytes.values())} bytes")
 
+    await each(record_files(source, tally), copy)
+
 
 async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, files: FileTally, progress: Progress) -> CollectionTally:
     tally = CollectionTally(collection.name, collection.id)
-    table = table_for(collection)
+    table, convert = table_for(collection), RowConverter(collection)
     for batch in pb.batches(collection.name):
-        rows = [record_row(collection, raw) for raw in batch]
+        rows = [convert(raw) for raw in batch]
         try:
             inserted, updated = await sat.db.write(records.upsert, table, rows)
         except sa.exc.IntegrityError as exc:
@@ -198,16 +203,15 @@ async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, 
         tally.records += len(rows)
         tally.inserted += inserted
         tally.updated += updated
-        tally.missing_files += _missing_files(files, collection, rows)
+        tally.missing_files += _missing_files(files, convert, rows)
         progress(f"{collection.name}: {tally.records} records ({tally.inserted} new, {tally.updated} updated)")
     return tally
 
 
-def _missing_files(files: FileTally, collection: Collection, rows: list[dict[str, Any]]) -> int:
+def _missing_files(files: FileTally, convert: RowConverter, rows: list[dict[str, Any]]) -> int:
     """How many files the rows name that PocketBase's own storage lacks (its data, not the import's doing)."""
-    return sum(
-        f"{collection.id}/{row['id']}/{name}" not in files.keys for row in rows for name in file_names(collection, row)
-    )
+    prefix = convert.collection.id
+    return sum(f"{prefix}/{row['id']}/{name}" not in files.keys for row in rows for name in convert.file_names(row))
 
 
 async def _verify(
@@ -217,16 +221,22 @@ async def _verify(
     """Read both sides again: every record equal, every file equal byte for byte."""
     schema = Schema(plan.collections)
     for collection in filter(has_own_rows, plan.collections):
+        convert = RowConverter(collection)
         for batch in pb.batches(collection.name):
-            rows = [record_row(collection, raw) for raw in batch]
+            rows = [convert(raw) for raw in batch]
             wrong = await sat.db.read(records.mismatched, schema.table(collection), rows)
             summary.mismatched_records.extend(f"{collection.name}/{record_id}" for record_id in wrong)
             progress(f"checking {collection.name}")
     if source is None:
         return
     checked = 0
-    async for key, info in record_files(source, FileTally()):
+
+    async def check(item: tuple[str, ObjectInfo]) -> None:
+        nonlocal checked
+        key, info = item
         if not await matches(source, target, key, info, same_place):
             summary.files.mismatched.append(key)
         checked += 1
         progress(f"checking files: {checked}")
+
+    await each(record_files(source, FileTally()), check)
