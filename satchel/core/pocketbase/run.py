@@ -200,6 +200,8 @@ async def _copy_records(sat: Satchel, pb: PocketBaseDB, collection: Collection, 
                 f"records of {collection.name!r} clash with records Satchel's database already has ({exc.orig}); "
                 "remove those from Satchel (or import into a fresh database) and run the import again"
             ) from None
+        except sa.exc.DataError as exc:  # PostgreSQL: text holding a NUL character, say
+            raise ImportStopped(f"records of {collection.name!r} hold a value this database can't store ({exc.orig})") from None
         tally.records += len(rows)
         tally.inserted += inserted
         tally.updated += updated
