@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -149,6 +150,52 @@ def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any
     return 0
 
 
+class _Progress:
+    """One line on stderr, rewritten in place, only when stderr is a terminal; at most 10 a second."""
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, text: str) -> None:
+        now = time.monotonic()
+        if self.on and now - self.last >= 0.1:
+            self.last = now
+            sys.stderr.write(f"\r\x1b[K{text[:150]}")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.on and self.last:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def import_pocketbase(args: argparse.Namespace) -> int:
+    """Move a stopped PocketBase's data directory into this Satchel's database and storage."""
+    from .core.pocketbase.report import summary_text
+    from .core.pocketbase.run import ImportRefused, ImportStopped
+    from .core.pocketbase.run import import_pocketbase as run_import
+    from .db.pocketbase import PocketBaseReadError
+    from .storage.base import StorageError
+
+    progress = _Progress()
+    try:
+        summary = asyncio.run(run_import(_config(args), args.pb_dir, args.dry_run, progress, not args.without_settings))
+    except (PocketBaseReadError, StorageError, ImportStopped) as exc:
+        progress.end()
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except ImportRefused as exc:
+        progress.end()
+        print("Error: nothing was imported, because Satchel can't carry all of it:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    progress.end()
+    print(summary_text(summary))
+    return 0 if summary.mismatches == 0 else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="satchel", description="A PocketBase-compatible backend in Python.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -193,6 +240,13 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("out_dir", help="a new or empty directory")
     common(out)
     out.set_defaults(func=export_pocketbase)
+
+    move = commands.add_parser("import-pocketbase", help="move a stopped PocketBase 0.23-0.40 data directory into this Satchel")
+    move.add_argument("pb_dir", metavar="PB_DATA_DIR", help="PocketBase's data directory (pb_data); it is only read")
+    move.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
+    move.add_argument("--without-settings", action="store_true", help="leave PocketBase's settings out (Satchel's stay as they are)")
+    common(move)
+    move.set_defaults(func=import_pocketbase)
     return root
 
 

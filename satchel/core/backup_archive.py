@@ -102,16 +102,10 @@ def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
         zf.writestr("settings.json", settings)
 
 
-def is_record_file(key: str) -> bool:
-    """Only keys shaped like a record's file travel: thumbs regenerate, and other objects in
-    a shared bucket (backups among them) are not Satchel's to copy or to delete."""
-    return key.count("/") == 2 and keys.owner(key) is not None
-
-
 async def record_files(storage: Storage) -> AsyncIterator[tuple[StoredObject, ObjectInfo]]:
     """Every record file in `storage` (no thumbs, no strangers) with its stored info."""
     async for obj in storage.list_objects():
-        if not is_record_file(obj.key):
+        if not keys.is_record_file(obj.key):
             continue
         info = await storage.stat(obj.key)
         if info is not None:  # else deleted since it was listed (its record is newer than a snapshot)

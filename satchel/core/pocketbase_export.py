@@ -1,7 +1,7 @@
 """`satchel export-pocketbase OUT_DIR`: this deployment as a `pb_data` that PocketBase 0.40.6 opens
 and serves, so leaving Satchel is as easy as coming.
 
-What goes there: `data.db` in PocketBase's layout (db/pocketbase.py) with every collection as
+What goes there: `data.db` in PocketBase's layout (db/pocketbase_layout.py) with every collection as
 PocketBase stores it (ids, fields, indexes, rules, auth options with their token secrets, so
 passwords and issued tokens keep working), every row as read in one snapshot, the settings
 (storage switched to the local `storage/`), and PocketBase's own system collections Satchel
@@ -24,7 +24,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from ..db import store
-from ..db.pocketbase import COLLECTION_COLUMNS, PocketBaseWriter
+from ..db.pocketbase_layout import COLLECTION_COLUMNS, PocketBaseWriter
 from ..storage.base import Storage
 from ..storage.local import LocalStorage
 from .backup_archive import record_files, snapshot

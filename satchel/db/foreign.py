@@ -18,7 +18,7 @@ def refuse_pocketbase_dir(data_dir: str) -> None:
     if os.path.isfile(path) and _is_pocketbase_db(path):
         raise ForeignDataDirError(
             f"{data_dir} is a PocketBase data directory, which Satchel leaves untouched: "
-            f"move its data in with `satchel import-pocketbase {data_dir}` (not available yet) "
+            f"move its data in with `satchel import-pocketbase {data_dir}` "
             "and point --dir at a directory of Satchel's own."
         )
 

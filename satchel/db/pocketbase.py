@@ -1,126 +1,102 @@
-"""PocketBase 0.40's own SQLite layout (`pb_data/data.db`), written by `satchel export-pocketbase`.
+"""Read a stopped PocketBase (0.23 and later) `data.db`, without changing a byte of it.
 
-The system tables are made as PocketBase's init migration makes them and its migrations up to
-0.40.6 are recorded as applied, so PocketBase opens the file as one of its own and only runs
-what it has beyond that: its logs database (`auxiliary.db`) it makes itself on first start.
-Record tables get the column types PocketBase gives each field.
+The file is opened with SQLite's `immutable`: no locks, no `-wal`/`-shm` files made. That is
+only sound while nothing writes to it and its WAL holds nothing, so a WAL with content (a
+PocketBase still running, or killed before it could checkpoint) is refused.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
-SYSTEM_TABLES = """
-CREATE TABLE `_migrations` (file VARCHAR(255) PRIMARY KEY NOT NULL, applied INTEGER NOT NULL);
-CREATE TABLE `_params` (
-    `id`      TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
-    `value`   JSON DEFAULT NULL,
-    `created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
-    `updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
-);
-CREATE TABLE `_collections` (
-    `id`         TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
-    `system`     BOOLEAN DEFAULT FALSE NOT NULL,
-    `type`       TEXT DEFAULT "base" NOT NULL,
-    `name`       TEXT UNIQUE NOT NULL,
-    `fields`     JSON DEFAULT "[]" NOT NULL,
-    `indexes`    JSON DEFAULT "[]" NOT NULL,
-    `listRule`   TEXT DEFAULT NULL,
-    `viewRule`   TEXT DEFAULT NULL,
-    `createRule` TEXT DEFAULT NULL,
-    `updateRule` TEXT DEFAULT NULL,
-    `deleteRule` TEXT DEFAULT NULL,
-    `options`    JSON DEFAULT "{}" NOT NULL,
-    `created`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL,
-    `updated`    TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL
-);
-CREATE INDEX idx__collections_type on `_collections` (`type`);
-"""
-#: The data.db migrations of PocketBase 0.40.6, as a data directory it made lists them.
-MIGRATIONS = (
-    "1640988000_init.go",
-    "1717233556_v0.23_migrate.go",
-    "1717233557_v0.23_migrate2.go",
-    "1717233558_v0.23_migrate3.go",
-    "1717233559_v0.23_migrate4.go",
-    "1763020353_update_default_auth_alert_templates.go",
-    "1778828400_normalize_indexes.go",
-)
-COLLECTION_COLUMNS = (
-    "id", "system", "type", "name", "fields", "indexes",
-    "listRule", "viewRule", "createRule", "updateRule", "deleteRule", "options", "created", "updated",
-)
-ROWS_PER_INSERT = 500
+ROWS_PER_READ = 500
+#: `_collections` columns every PocketBase from 0.23 on has (before 0.23: `schema`, no `fields`)
+COLLECTION_COLUMNS = {"id", "system", "type", "name", "fields", "indexes", "options", "created", "updated"}
 
 
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+class PocketBaseReadError(Exception):
+    """The directory is not a PocketBase data directory this importer can read; the message says why."""
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+class PocketBaseDB:
+    """The tables of one PocketBase `data.db`, read-only."""
 
-
-def column_sql(name: str, kind: str, default: Any) -> str:
-    """A record column as PocketBase declares it, from Satchel's column kind and default."""
-    if name == "id":
-        return f"{_quoted(name)} TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL"
-    if kind == "number":
-        return f"{_quoted(name)} NUMERIC DEFAULT 0 NOT NULL"
-    if kind == "bool":
-        return f"{_quoted(name)} BOOLEAN DEFAULT FALSE NOT NULL"
-    if kind == "json":
-        return f"{_quoted(name)} JSON DEFAULT NULL" if default is None else f"{_quoted(name)} JSON DEFAULT {_literal(default)} NOT NULL"
-    return f"{_quoted(name)} TEXT DEFAULT {_literal(str(default))} NOT NULL"
-
-
-class PocketBaseWriter:
-    """A new `data.db` in PocketBase's layout, its content written in one transaction."""
-
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")  # as PocketBase keeps it
-        self.conn.executescript(SYSTEM_TABLES)
-        self.conn.execute("BEGIN")
-
-    def add_collection(self, row: dict[str, Any], columns: list[tuple[str, str, Any]], indexes: list[str]) -> None:
-        """The `_collections` row (JSON columns as values), its table and its indexes."""
-        values = [orjson.dumps(row[c]).decode() if c in ("fields", "indexes", "options") else row[c] for c in COLLECTION_COLUMNS]
-        self.conn.execute(
-            f"INSERT INTO `_collections` ({', '.join(map(_quoted, COLLECTION_COLUMNS))}) VALUES ({', '.join('?' * len(values))})",
-            values,
-        )
-        self.conn.execute(f"CREATE TABLE {_quoted(row['name'])} ({', '.join(column_sql(*column) for column in columns)})")
-        for index in indexes:
-            self.conn.execute(index)
-
-    def add_rows(self, table: str, names: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
-        """Insert `rows` (values in the order of `names`), a batch at a time; returns how many."""
-        statement = f"INSERT INTO {_quoted(table)} ({', '.join(map(_quoted, names))}) VALUES ({', '.join('?' * len(names))})"
-        count, batch = 0, []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == ROWS_PER_INSERT:
-                self.conn.executemany(statement, batch)
-                count, batch = count + len(batch), []
-        self.conn.executemany(statement, batch)
-        return count + len(batch)
-
-    def set_param(self, key: str, value: Any) -> None:
-        self.conn.execute("INSERT INTO `_params` (`id`, `value`) VALUES (?, ?)", (key, orjson.dumps(value).decode()))
-
-    def finish(self, applied_us: int) -> None:
-        """Record the migrations as applied at `applied_us` (unix microseconds), commit, close."""
-        self.conn.executemany(
-            "INSERT INTO `_migrations` (file, applied) VALUES (?, ?)", [(name, applied_us + i) for i, name in enumerate(MIGRATIONS)]
-        )
-        self.conn.execute("COMMIT")
-        self.conn.close()
+    def __init__(self, data_dir: str) -> None:
+        path = os.path.join(os.path.abspath(data_dir), "data.db")
+        if not os.path.isfile(path):
+            raise PocketBaseReadError(f"{data_dir} holds no data.db: not a PocketBase data directory")
+        wal = path + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            raise PocketBaseReadError(
+                f"{wal} holds changes not yet in data.db: PocketBase is running or was not stopped cleanly; "
+                "stop it (start and stop it once after a crash) and run the import again"
+            )
+        self.conn = sqlite3.connect(f"file:{quote(path)}?immutable=1", uri=True, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self._check_version()
 
     def close(self) -> None:
-        """Close without committing (a failed export)."""
         self.conn.close()
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.conn.execute(f"PRAGMA table_info({_quote(table)})")}
+
+    def _check_version(self) -> None:
+        try:
+            columns = self._columns("_collections")
+        except sqlite3.DatabaseError as exc:
+            raise PocketBaseReadError(f"data.db is not a readable SQLite database ({exc})") from None
+        if not columns:
+            raise PocketBaseReadError("data.db has no _collections table: not a PocketBase database")
+        if "schema" in columns and "fields" not in columns:
+            raise PocketBaseReadError(
+                "this data directory is from PocketBase before 0.23, which Satchel can't import: "
+                "open it once with PocketBase 0.23 or later (it migrates the data), then import it"
+            )
+        if missing := COLLECTION_COLUMNS - columns:
+            raise PocketBaseReadError(f"_collections lacks the columns {sorted(missing)}: not a PocketBase 0.23-0.40 database")
+
+    def collections(self) -> list[dict[str, Any]]:
+        """Each collection as PocketBase's API prints it: the row, with `options` spread out."""
+        rows = self.conn.execute("SELECT * FROM _collections ORDER BY created, id").fetchall()
+        out = []
+        for row in rows:
+            data = dict(row)
+            options = orjson.loads(data.pop("options") or "{}")
+            data["fields"] = orjson.loads(data["fields"] or "[]")
+            data["indexes"] = orjson.loads(data["indexes"] or "[]")
+            data["system"] = bool(data["system"])
+            out.append({**data, **options})
+        return out
+
+    def param(self, key: str) -> str | None:
+        """The raw `_params` value (JSON, or ciphertext when PocketBase ran with an encryption key)."""
+        row = self.conn.execute("SELECT value FROM _params WHERE id = ?", (key,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        value = row[0]
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {_quote(table)}").fetchone()[0])
+
+    def has_table(self, table: str) -> bool:
+        return bool(self._columns(table))
+
+    def batches(self, table: str, after: str = "") -> Iterator[list[dict[str, Any]]]:
+        """The table's rows in id order, `ROWS_PER_READ` at a time, each batch read on its own
+        (keyset pages: no cursor stays open between batches)."""
+        sql = f"SELECT * FROM {_quote(table)} WHERE id > ? ORDER BY id LIMIT {ROWS_PER_READ}"
+        while rows := self.conn.execute(sql, (after,)).fetchall():
+            yield [dict(row) for row in rows]
+            after = rows[-1]["id"]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

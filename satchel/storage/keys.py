@@ -49,3 +49,9 @@ def owner(key: str) -> tuple[str, str, str] | None:
         if filename and parts[3].endswith("_" + filename):
             return parts[0], parts[1], filename
     return None
+
+
+def is_record_file(key: str) -> bool:
+    """A record's own file, not a thumb (thumbs regenerate) nor another object sharing the
+    bucket (backups among them), which is not Satchel's to copy or to delete."""
+    return key.count("/") == 2 and owner(key) is not None
