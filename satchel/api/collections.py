@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import file_deletes, rules, schema_changes
+from ..core import file_deletes, record_delete, rules, scaffolds, schema_changes
 from ..errors import bad_request, not_found
 from ..storage import keys
 from .body import read_body
@@ -91,4 +91,18 @@ async def delete_collection(request: Request) -> Response:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
         except Exception:
             log.warning("could not delete the files of collection %s", collection.id, exc_info=True)
+    return Response(status_code=204)
+
+
+async def collection_scaffolds(request: Request) -> JSONResponse:
+    await require_superuser(request)
+    return picked_json(request, scaffolds.scaffolds())
+
+
+async def truncate_collection(request: Request) -> Response:
+    await require_superuser(request)
+    collection = _find(request)
+    if collection.data["type"] == "view":
+        raise bad_request("View collections cannot be truncated since they don't store their own records.")
+    await record_delete.truncate(satchel(request), collection)
     return Response(status_code=204)

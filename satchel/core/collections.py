@@ -62,7 +62,7 @@ def auth_system_fields() -> list[dict[str, Any]]:
     ]
 
 
-def _auth_indexes(collection_id_: str, name: str) -> list[str]:
+def auth_indexes(collection_id_: str, name: str) -> list[str]:
     return [
         f"CREATE UNIQUE INDEX `idx_tokenKey_{collection_id_}` ON `{name}` (`tokenKey`)",
         f"CREATE UNIQUE INDEX `idx_email_{collection_id_}` ON `{name}` (`email`) WHERE `email` != ''",
@@ -94,7 +94,7 @@ def new_collection(body: dict[str, Any], lookup: Schema) -> Collection:
         data.update(copy.deepcopy({"authRule": "", "manageRule": None, **AUTH_DEFAULTS}))
         for kind in TOKEN_OPTIONS:
             data[kind]["secret"] = _secret()
-        data["indexes"] = _auth_indexes(data["id"], name)
+        data["indexes"] = auth_indexes(data["id"], name)
     system = auth_system_fields() if type_ == "auth" else [id_field()]
     return _apply(data, body, system, lookup, is_new=True)
 

@@ -10,7 +10,7 @@ records would pass to whoever signs up next with the same id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,9 +31,14 @@ from .state import Satchel
 log = logging.getLogger("satchel.records")
 
 REQUIRED_REFERENCE = "Failed to delete record. Make sure that the record is not part of a required relation reference."
+TRUNCATE_REFUSED = "Failed to truncate collection (most likely due to required cascade delete record references)."
 BATCH = 4000  # referencing rows read at once, as PocketBase does
 
 Deleted = tuple[Collection, str]
+
+
+class RequiredReference(Exception):
+    """A required relation would be left empty: the whole delete is refused."""
 
 
 def references(schema: Schema, target: Collection) -> list[tuple[Collection, dict[str, Any]]]:
@@ -147,7 +152,7 @@ def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[st
         return ids
     if field.get("cascadeDelete"):
         return None
-    raise bad_request(REQUIRED_REFERENCE)
+    raise RequiredReference()
 
 
 def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -164,13 +169,34 @@ def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> 
     return values
 
 
+def truncate_cascading(conn: Connection, schema: Schema, collection: Collection, bus: Bus | None = None) -> list[Deleted]:
+    """Delete every record of `collection`, each as a record delete does (its references settled)."""
+    deleted: list[Deleted] = []
+    table = schema.table(collection)
+    while ids := store.select_ids(conn, table, BATCH):
+        for record_id in ids:
+            deleted += delete_cascading(conn, schema, collection, record_id, bus)
+    return deleted
+
+
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
+    await _delete(sat, REQUIRED_REFERENCE, delete_cascading, collection, record_id)
+
+
+async def truncate(sat: Satchel, collection: Collection) -> None:
+    """Delete every record of the collection in one transaction, or none; then their files."""
+    await _delete(sat, TRUNCATE_REFUSED, truncate_cascading, collection)
+
+
+async def _delete(sat: Satchel, refusal: str, deletes: Callable[..., list[Deleted]], collection: Collection, *args: Any) -> None:
     try:
-        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id, sat.bus)
+        deleted = await sat.db.write(deletes, sat.schema, collection, *args, sat.bus)
+    except RequiredReference:
+        raise bad_request(refusal) from None
     except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
         log.warning("record delete failed: %s", exc)
-        raise bad_request(REQUIRED_REFERENCE) from exc
+        raise bad_request(refusal) from exc
     await sat.db.on_commit(lambda: _remove_files(sat, deleted))  # in a batch: once it commits
 
 

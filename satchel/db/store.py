@@ -75,6 +75,11 @@ def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str
     return dict(row) if row else None
 
 
+def select_ids(conn: Connection, table: sa.Table, limit: int) -> list[str]:
+    """Up to `limit` record ids, in no particular order."""
+    return list(conn.execute(sa.select(table.c.id).limit(limit)).scalars())
+
+
 def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase: bool = False) -> list[dict[str, Any]]:
     col = table.c[column]
     condition = sa.func.lower(col) == str(value).lower() if nocase else col == value
