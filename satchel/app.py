@@ -196,6 +196,7 @@ ROUTES = [
     Route("/api/health", health.health, methods=["GET"]),
     Route("/api/collections", collections.list_collections, methods=["GET"]),
     Route("/api/collections/meta/scaffolds", collections.collection_scaffolds, methods=["GET"]),
+    Route("/api/collections/import", collections.import_collections, methods=["PUT"]),
     Route("/api/collections", collections.create_collection, methods=["POST"]),
     Route("/api/collections/{collection}", collections.view_collection, methods=["GET"]),
     Route("/api/collections/{collection}", collections.update_collection, methods=["PATCH"]),

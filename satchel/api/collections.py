@@ -8,9 +8,13 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core import file_deletes, record_delete, rules, scaffolds, schema_changes
-from ..errors import bad_request, not_found
+from ..core import collections_import, file_deletes, record_delete, rules, scaffolds, schema_changes
+from ..core.collection_model import Collection
+from ..core.state import Satchel
+from ..errors import ApiError, bad_request, field_error, not_found
 from ..storage import keys
+from ..strconv import truthy
+from .auth_flows import LOADING_FAILED, bound_values
 from .body import read_body
 from .context import JSONResponse, query_value, require_superuser, satchel
 from .listing import paginate
@@ -86,11 +90,39 @@ async def delete_collection(request: Request) -> Response:
     await require_superuser(request)
     sat = satchel(request)
     collection = await sat.change_schema(schema_changes.delete, _find(request).id)
-    if collection.file_fields() and await file_deletes.deletes_allowed(sat):  # else the sweeper does it
+    await _remove_files(sat, [collection])
+    return Response(status_code=204)
+
+
+async def _remove_files(sat: Satchel, deleted: list[Collection]) -> None:
+    """Delete the stored files of collections that are gone (unless a backup runs: the sweeper will)."""
+    with_files = [c for c in deleted if c.file_fields()]
+    if not with_files or not await file_deletes.deletes_allowed(sat):
+        return
+    for collection in with_files:
         try:
             await sat.storage().delete_prefix(keys.collection_prefix(collection.id))
         except Exception:
             log.warning("could not delete the files of collection %s", collection.id, exc_info=True)
+
+
+async def import_collections(request: Request) -> Response:
+    """Replace the schema with the submitted collections (and with `deleteMissing`, only them)."""
+    await require_superuser(request)
+    values, is_json = await bound_values(request, ("collections", "deleteMissing"))
+    items = values.get("collections")
+    delete_missing = values.get("deleteMissing", False)
+    if not is_json and isinstance(delete_missing, str):
+        delete_missing = truthy(delete_missing)
+    well_formed = items is None or (isinstance(items, list) and all(isinstance(item, dict) for item in items))
+    if not well_formed or not isinstance(delete_missing, bool):
+        raise bad_request(LOADING_FAILED)
+    if not items:
+        raise ApiError(400, "An error occurred while validating the submitted data.",
+                       {"collections": field_error("validation_required", "Cannot be blank.")})
+    sat = satchel(request)
+    deleted = await sat.change_schema(collections_import.import_collections, items, delete_missing)
+    await _remove_files(sat, deleted)
     return Response(status_code=204)
 
 
