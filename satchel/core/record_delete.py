@@ -171,11 +171,16 @@ def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> 
 
 def truncate_cascading(conn: Connection, schema: Schema, collection: Collection, bus: Bus | None = None) -> list[Deleted]:
     """Delete every record of `collection`, each as a record delete does (its references settled)."""
-    deleted: list[Deleted] = []
+    walk = _Walk(conn, schema, bus)
     table = schema.table(collection)
-    while ids := store.select_ids(conn, table, BATCH):
-        for record_id in ids:
-            deleted += delete_cascading(conn, schema, collection, record_id, bus)
+    if not walk.references(collection):  # nothing to settle: whole batches go at once
+        while rows := store.select_some(conn, table, BATCH):
+            walk.delete(collection, rows)
+        return walk.deleted
+    deleted: list[Deleted] = []
+    while rows := store.select_some(conn, table, BATCH):
+        for row in rows:
+            deleted += delete_cascading(conn, schema, collection, row["id"], bus)
     return deleted
 
 
