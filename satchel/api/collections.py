@@ -14,7 +14,7 @@ from ..core.state import Satchel
 from ..errors import ApiError, bad_request, field_error, not_found
 from ..storage import keys
 from ..strconv import truthy
-from .auth_flows import LOADING_FAILED, bound_values
+from .binding import LOADING_FAILED, bound_values
 from .body import read_body
 from .context import JSONResponse, query_value, require_superuser, satchel
 from .listing import paginate

@@ -17,7 +17,7 @@ from ..core.fields.casting import to_str
 from ..db import store
 from ..errors import ApiError, bad_request, field_error, not_found
 from .auth import auth_response
-from .auth_flows import LOADING_FAILED, bound_values
+from .binding import LOADING_FAILED, bound_values
 from .context import JSONResponse, require_superuser, satchel
 
 _INT64 = 1 << 63
