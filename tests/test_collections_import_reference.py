@@ -48,6 +48,9 @@ REFUSED: list[list[dict[str, Any]]] = [
     [{"name": "fine1", "type": "nope"}],
     [{"name": "fine2"}, {"id": "newusers0000001", "name": "users"}],
     [{"name": "users", "type": "base"}],
+    [{"name": "_superusers", "fields": [{"name": "email", "type": "text"}]}],
+    [{"name": "twins", "fields": [{"id": "t1", "name": "a", "type": "text"}, {"id": "t2", "name": "A", "type": "bool"}]}],
+    [{"name": "twins", "fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "text", "max": 3}, {"name": "n", "type": "number"}, {"name": "n", "type": "number"}]}, {"name": "bad name"}],
     [{"name": "short", "id": "x" * 101}],
     [{"name": "idx", "fields": [{"name": "t", "type": "text"}], "indexes": ["CREATE INDEX idx_x ON idx (nope)"]}],
 ]

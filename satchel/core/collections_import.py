@@ -104,13 +104,38 @@ def _planned(stored: Schema, data: dict[str, Any], delete_missing: bool) -> Plan
                 f'core.fieldWithType within "/fields/{index}": missing or unknown field type in {text}'
             )
     current = stored.find_collection(_identifier(data))
+    body = data if current is None else {**data, "fields": _fields(current, data.get("fields"), delete_missing)}
+    if isinstance(body.get("fields"), list) and (clash := _clashing_name(body["fields"])) is not None:
+        name = to_str(data.get("name")) or (current.name if current else "")
+        raw = f"failed to save collection {json.dumps(name)}: duplicate column name: {clash}"
+        raise _failure(f"Failed to import the collections configuration. Raw error:\n{raw}")
     try:
         if current is None:
-            return new_collection(data, stored, check=False), None
-        body = {**data, "fields": _fields(current, data.get("fields"), delete_missing)}
+            return new_collection(body, stored, check=False), None
         return updated_collection(current, body, stored, check=False), current
     except ApiError as exc:  # a value of the wrong JSON type
         raise _failure(f"Failed to import the collections configuration. Raw error:\n{exc.message}") from exc
+
+
+def _clashing_name(fields: list[dict[str, Any]]) -> str | None:
+    """A column name two fields of the list would both take: the reference adds them to its field
+    list as it reads them (a field without an id replaces the one of its name, one with an id the
+    one of that id), and its table can't have both, so the save fails."""
+    placed: list[dict[str, Any]] = []
+    for field in fields:
+        key = ("id", field["id"]) if field.get("id") else ("name", field.get("name"))
+        same = next((i for i, other in enumerate(placed) if other.get(key[0]) == key[1]), None)
+        if same is None:
+            placed.append(field)
+        else:
+            placed[same] = field
+    seen: set[str] = set()
+    for field in placed:
+        name = to_str(field.get("name"))
+        if name.lower() in seen:
+            return name
+        seen.add(name.lower())
+    return None
 
 
 def _fields(current: Collection, submitted: Any, delete_missing: bool) -> list[dict[str, Any]]:
