@@ -114,9 +114,10 @@ async def import_collections(request: Request) -> Response:
     delete_missing = values.get("deleteMissing", False)
     if not is_json and isinstance(delete_missing, str):
         delete_missing = truthy(delete_missing)
-    well_formed = items is None or (isinstance(items, list) and all(isinstance(item, dict) for item in items))
+    well_formed = items is None or (isinstance(items, list) and all(isinstance(item, (dict, type(None))) for item in items))
     if not well_formed or not isinstance(delete_missing, bool):
         raise bad_request(LOADING_FAILED)
+    items = [item or {} for item in items or []]  # null decodes to an empty Go map
     if not items:
         raise ApiError(400, "An error occurred while validating the submitted data.",
                        {"collections": field_error("validation_required", "Cannot be blank.")})

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..db import tables
-from ..db.indexes import unknown_columns
+from ..db.indexes import parse_index, unknown_columns
 from ..errors import ApiError, field_error, sentenize
 from . import schema
 from .collection_model import TYPES, Collection
+from .collection_shape import INVALID
 from .collections import new_collection, updated_collection, validate_collection
 from .fields import FIELD_TYPES, field_id
 from .fields.casting import to_str
@@ -51,8 +52,8 @@ def import_collections(conn: Connection, stored: Schema, items: list[dict[str, A
     gone = {c.id for c in deleted} | imported_ids
     after = _lookup([c for c in stored.all() if c.id not in gone] + [c for c, _ in planned])
     for collection, _ in planned:  # the reference meets these creating the tables, before any validation
-        if problems := unknown_columns(collection.data.get("indexes") or [], {f["name"] for f in collection.fields}):
-            raise ApiError(400, FAILED, {"indexes": {key: field_error(*problem[:2]) for key, problem in problems.items()}})
+        if failures := _index_failures(collection):
+            raise ApiError(400, FAILED, {"indexes": failures})
     for (collection, current), data in zip(planned, ordered, strict=True):
         errors = _errors(collection, current, data, after)
         if errors:
@@ -69,6 +70,18 @@ def import_collections(conn: Connection, stored: Schema, items: list[dict[str, A
             raw = f"failed to save collection {json.dumps(collection.name)}: {getattr(exc, 'orig', None) or exc}"
             raise _failure(f"Failed to import the collections configuration. Raw error:\n{raw}") from exc
     return deleted
+
+
+def _index_failures(collection: Collection) -> dict[str, Any]:
+    """The indexes the reference can't create: unreadable ones, and those naming a missing column."""
+    statements = collection.data.get("indexes") or []
+    failures = {
+        str(position): field_error("validation_invalid_index_expression", "Invalid CREATE INDEX expression.")
+        for position, statement in enumerate(statements)
+        if parse_index(statement) is None
+    }
+    problems = unknown_columns(statements, {f["name"] for f in collection.fields})
+    return failures | {key: field_error(code, message) for key, (code, message, _) in problems.items()}
 
 
 def _errors(collection: Collection, current: Collection | None, data: dict[str, Any], after: Schema) -> dict[str, Any]:
@@ -95,14 +108,18 @@ def _identifier(data: dict[str, Any]) -> str:
 
 def _planned(stored: Schema, data: dict[str, Any], delete_missing: bool) -> Planned:
     """The collection `data` makes, over the stored one it names (by id, else by name)."""
+    data = {key: value for key, value in data.items() if value is not None or key != "fields"}  # null: no fields sent
     fields = data.get("fields")
     for index, field in enumerate(fields if isinstance(fields, list) else []):
         if not isinstance(field, dict) or not isinstance(field.get("type"), str) or field["type"] not in FIELD_TYPES:
             text = json.dumps(field, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            kind = "null" if field is None else "object"  # Go words it "cannot" or "unable to" at random
             raise _failure(
-                "Failed to import the collections configuration. Raw error:\njson: cannot unmarshal JSON object into Go "
+                f"Failed to import the collections configuration. Raw error:\njson: cannot unmarshal JSON {kind} into Go "
                 f'core.fieldWithType within "/fields/{index}": missing or unknown field type in {text}'
             )
+    if any(not isinstance(data.get(key), (str, type(None))) for key in ("created", "updated")):
+        raise _failure(f"Failed to import the collections configuration. Raw error:\n{INVALID}")
     current = stored.find_collection(_identifier(data))
     body = data if current is None else {**data, "fields": _fields(current, data.get("fields"), delete_missing)}
     if isinstance(body.get("fields"), list) and (clash := _clashing_name(body["fields"])) is not None:
@@ -157,14 +174,16 @@ def _fields(current: Collection, submitted: Any, delete_missing: bool) -> list[d
 
 
 def _lookup(collections: list[Collection]) -> Schema:
-    """The schema as the import leaves it; an invalid collection's table gets its first column of each name."""
+    """The schema as the import leaves it; an invalid collection's table gets the first column of
+    each name (the rules are checked against it)."""
     lookup = Schema()
     for collection in collections:
         lookup.by_id[collection.id] = collection
         lookup.by_name[to_str(collection.name).lower()] = collection
         columns: dict[str, tuple[str, str, Any]] = {}
         for column in schema.columns(collection):
-            columns.setdefault(to_str(column[0]).lower(), column)
+            if column[0]:  # a field without a name has no column (its error is reported)
+                columns.setdefault(to_str(column[0]).lower(), column)
         lookup.tables[collection.id] = tables.record_table(collection.name, list(columns.values()))
     return lookup
 
