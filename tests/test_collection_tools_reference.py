@@ -137,6 +137,19 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
     record("impersonate despite authRule", call("POST", path, headers=admin, json={}))
     record("truncate users", call("DELETE", "/api/collections/users/truncate", headers=admin))
     listing("users")
+    record("truncate the superusers", call("DELETE", "/api/collections/_superusers/truncate", headers=admin))
+    me = call("GET", "/api/collections/_superusers/records", headers=admin).json()["items"][0]["id"]
+    record("delete the only superuser", call("DELETE", f"/api/collections/_superusers/records/{me}", headers=admin))
+
+    # a tree whose records cascade into each other, truncated
+    tree = call("POST", "/api/collections", headers=admin, json={"name": "tree", "listRule": ""}).json()["id"]
+    fields = [{"name": "parent", "type": "relation", "collectionId": tree, "cascadeDelete": True, "maxSelect": 1}]
+    assert call("PATCH", "/api/collections/tree", headers=admin, json={"fields": fields}).status_code == 200
+    for n in range(4):
+        node = {"id": f"node{n:011d}", "parent": f"node{n - 1:011d}" if n else ""}
+        assert call("POST", "/api/collections/tree/records", headers=admin, json=node).status_code == 200
+    record("truncate a tree", call("DELETE", "/api/collections/tree/truncate", headers=admin))
+    listing("tree")
     return out
 
 

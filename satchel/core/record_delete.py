@@ -37,8 +37,16 @@ BATCH = 4000  # referencing rows read at once, as PocketBase does
 Deleted = tuple[Collection, str]
 
 
-class RequiredReference(Exception):
-    """A required relation would be left empty: the whole delete is refused."""
+class Refused(Exception):
+    """The whole delete is refused: a required relation would be left empty."""
+
+    message = REQUIRED_REFERENCE
+
+
+class OnlySuperuser(Refused):
+    """The last superuser would go, and nobody could manage the instance any more."""
+
+    message = "You can't delete the only existing superuser."
 
 
 def references(schema: Schema, target: Collection) -> list[tuple[Collection, dict[str, Any]]]:
@@ -68,7 +76,10 @@ class _Walk:
 
     def delete(self, collection: Collection, rows: list[dict[str, Any]]) -> None:
         ids = [row["id"] for row in rows]
-        store.delete_records(self.conn, self.schema.table(collection), ids)
+        table = self.schema.table(collection)
+        store.delete_records(self.conn, table, ids)
+        if ids and collection.is_superusers and not store.select_some(self.conn, table, 1):
+            raise OnlySuperuser()
         self.deleted += [(collection, i) for i in ids]
         self.writes += len(ids)
         for row in rows:  # realtime: each record as it was, with this transaction's commit
@@ -152,7 +163,7 @@ def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[st
         return ids
     if field.get("cascadeDelete"):
         return None
-    raise RequiredReference()
+    raise Refused()
 
 
 def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -186,7 +197,7 @@ def truncate_cascading(conn: Connection, schema: Schema, collection: Collection,
 
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
-    await _delete(sat, REQUIRED_REFERENCE, delete_cascading, collection, record_id)
+    await _delete(sat, None, delete_cascading, collection, record_id)
 
 
 async def truncate(sat: Satchel, collection: Collection) -> None:
@@ -194,14 +205,15 @@ async def truncate(sat: Satchel, collection: Collection) -> None:
     await _delete(sat, TRUNCATE_REFUSED, truncate_cascading, collection)
 
 
-async def _delete(sat: Satchel, refusal: str, deletes: Callable[..., list[Deleted]], collection: Collection, *args: Any) -> None:
+async def _delete(sat: Satchel, refusal: str | None, deletes: Callable[..., list[Deleted]], collection: Collection, *args: Any) -> None:
+    """Run `deletes` in one transaction; a refusal answers `refusal`, or else the refusal's own words."""
     try:
         deleted = await sat.db.write(deletes, sat.schema, collection, *args, sat.bus)
-    except RequiredReference:
-        raise bad_request(refusal) from None
+    except Refused as exc:
+        raise bad_request(refusal or exc.message) from None
     except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
         log.warning("record delete failed: %s", exc)
-        raise bad_request(refusal) from exc
+        raise bad_request(refusal or REQUIRED_REFERENCE) from exc
     await sat.db.on_commit(lambda: _remove_files(sat, deleted))  # in a batch: once it commits
 
 
