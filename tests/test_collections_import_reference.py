@@ -111,6 +111,9 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
     assert call("POST", "/api/collections/books/records", headers=admin, json=book).status_code == 200
     put("laid over posts", {"collections": [{"name": "posts", "fields": [{"name": "title", "type": "text", "max": 5}, {"name": "extra", "type": "bool"}]}]})
     state("after laying over")
+    body_field = next(f for f in call("GET", "/api/collections/posts", headers=admin).json()["fields"] if f["name"] == "body")
+    put("a field renamed by id", {"collections": [{"name": "posts", "fields": [{"id": body_field["id"], "name": "content", "type": "text"}]}]})
+    state("after the field rename")
     put("again, unchanged", {"collections": AUTHORS_AND_BOOKS})
     posts_id = call("GET", "/api/collections/posts", headers=admin).json()["id"]
     put("renamed by id", {"collections": [{"id": posts_id, "name": "articles", "listRule": None}]})
