@@ -99,6 +99,9 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
 
     for body in FORMS:
         put(f"form {body!r}", body)
+    for form in ({"deleteMissing": "1"}, {"deleteMissing": "yes"}, {"deleteMissing": ""}, {"collections": "[]"}):
+        r = call("PUT", "/api/collections/import", headers=admin, data=form)
+        out.append((f"form body {form!r}", r.status_code, r.json()))
     for items in REFUSED:
         put(f"refused {items!r}", {"collections": items})
     state("after the refused imports")

@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from ..core import collections_import, file_deletes, record_delete, rules, scaffolds, schema_changes
 from ..core.collection_model import Collection
+from ..core.fields.casting import to_str
 from ..core.state import Satchel
 from ..errors import ApiError, bad_request, field_error, not_found
 from ..storage import keys
-from ..strconv import truthy
+from ..strconv import parse_bool
 from .binding import LOADING_FAILED, bound_values
 from .body import read_body
 from .context import JSONResponse, query_value, require_superuser, satchel
@@ -112,8 +113,9 @@ async def import_collections(request: Request) -> Response:
     values, is_json = await bound_values(request, ("collections", "deleteMissing"))
     items = values.get("collections")
     delete_missing = values.get("deleteMissing", False)
-    if not is_json and isinstance(delete_missing, str):
-        delete_missing = truthy(delete_missing)
+    if not is_json and "deleteMissing" in values:  # a form value, as Go's strconv.ParseBool reads it
+        text = to_str(delete_missing)
+        delete_missing = parse_bool(text) if text else False
     well_formed = items is None or (isinstance(items, list) and all(isinstance(item, (dict, type(None))) for item in items))
     if not well_formed or not isinstance(delete_missing, bool):
         raise bad_request(LOADING_FAILED)
