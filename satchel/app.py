@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api import auth, auth_flows, backups, batch, collections, crons, files, health, logs, realtime, records, settings
+from .api import auth, auth_flows, backups, batch, collections, crons, files, health, impersonate, logs, realtime, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
@@ -196,13 +196,17 @@ class RealtimeStreams:
 ROUTES = [
     Route("/api/health", health.health, methods=["GET"]),
     Route("/api/collections", collections.list_collections, methods=["GET"]),
+    Route("/api/collections/meta/scaffolds", collections.collection_scaffolds, methods=["GET"]),
+    Route("/api/collections/import", collections.import_collections, methods=["PUT"]),
     Route("/api/collections", collections.create_collection, methods=["POST"]),
     Route("/api/collections/{collection}", collections.view_collection, methods=["GET"]),
     Route("/api/collections/{collection}", collections.update_collection, methods=["PATCH"]),
     Route("/api/collections/{collection}", collections.delete_collection, methods=["DELETE"]),
+    Route("/api/collections/{collection}/truncate", collections.truncate_collection, methods=["DELETE"]),
     Route("/api/collections/{collection}/auth-with-password", auth.with_password, methods=["POST"]),
     Route("/api/collections/{collection}/auth-refresh", auth.refresh, methods=["POST"]),
     Route("/api/collections/{collection}/auth-methods", auth.methods, methods=["GET"]),
+    Route("/api/collections/{collection}/impersonate/{id}", impersonate.impersonate, methods=["POST"]),
     *auth_flows.ROUTES,
     Route("/api/collections/{collection}/records", records.list_records, methods=["GET"]),
     Route("/api/collections/{collection}/records", records.create_record, methods=["POST"]),

@@ -10,9 +10,17 @@ _GO_SHORT_ESCAPES = {
 }
 
 
+_GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
 def truthy(value: str) -> bool:
     """Go's strconv.ParseBool, where anything unparsable counts as false."""
     return value in _GO_TRUE
+
+
+def parse_bool(value: str) -> bool | None:
+    """Go's strconv.ParseBool: None where Go fails."""
+    return True if value in _GO_TRUE else False if value in _GO_FALSE else None
 
 
 _PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but '"' and '\\': quoted as they are

@@ -326,6 +326,8 @@ def test_a_superuser_still_required_by_a_record_is_not_deleted(client, admin, sa
         {"name": "by", "type": "relation", "collectionId": sat.superusers().id, "required": True}]}))
     me = ok(client.get("/api/collections/_superusers/records", headers=admin))["items"][0]
     ok(client.post("/api/collections/audits/records", headers=admin, json={"by": me["id"]}))
+    other = {"email": "other@example.com", "password": "other-password-1", "passwordConfirm": "other-password-1"}
+    ok(client.post("/api/collections/_superusers/records", headers=admin, json=other))  # not the only one
     with pytest.raises(ValueError, match="required relation reference"):
         asyncio.run(superusers.delete(sat, me["email"]))
     assert client.get(f"/api/collections/_superusers/records/{me['id']}", headers=admin).status_code == 200

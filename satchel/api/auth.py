@@ -7,7 +7,7 @@ from dataclasses import replace
 from starlette.requests import Request
 
 from ..core import records, rules, tokens
-from ..core.auth import Auth, auth_with_password
+from ..core.auth import Auth, auth_with_password, token_from_header
 from ..core.collection_model import Collection
 from ..core.rules.expand import Node, expand
 from ..errors import ApiError, field_error, not_found
@@ -32,8 +32,9 @@ def auth_collection(request: Request) -> Collection:
     return collection
 
 
-async def auth_response(request: Request, auth: Auth) -> JSONResponse:
-    """The token and record, once the collection's authRule accepts the record for this request.
+async def auth_response(request: Request, auth: Auth, token: str = "") -> JSONResponse:
+    """The token (a new one unless given) and record, once the collection's authRule accepts the
+    record for this request.
 
     `?expand=` is resolved as the record just authenticated would see it; its email always shows."""
     sat = satchel(request)
@@ -42,7 +43,7 @@ async def auth_response(request: Request, auth: Auth) -> JSONResponse:
         raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
     node = Node(auth.collection, records.from_row(auth.collection, auth.record), show_email=True)
     await expand(sat, [node], query_value(request, "expand"), replace(info, auth=auth))
-    token = tokens.new_token(auth.collection, auth.record, "auth")
+    token = token or tokens.new_token(auth.collection, auth.record, "auth")
     return picked_json(request, {"record": export_node(node, auth), "token": token})
 
 
@@ -74,7 +75,9 @@ async def refresh(request: Request) -> JSONResponse:
     auth = await require_auth(request)
     if auth.collection.id != collection.id:
         raise ApiError(403, f"The request requires auth record from {auth.collection.name} collection.")
-    return await auth_response(request, auth)
+    presented = token_from_header(request.headers.get("authorization", ""))
+    claims = tokens.unverified_claims(presented, "auth") or {}
+    return await auth_response(request, auth, "" if tokens.is_refreshable(claims) else presented)
 
 
 async def methods(request: Request) -> JSONResponse:

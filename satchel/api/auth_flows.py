@@ -27,13 +27,12 @@ from ..core.state import Satchel
 from ..db import store
 from ..errors import ApiError, bad_request, field_error, forbidden
 from .auth import auth_collection, path_collection
-from .body import parse_json, read_body
+from .binding import LOADING_FAILED, bound_values
+from .body import parse_json
 from .context import require_auth, satchel
 
 log = logging.getLogger("satchel.auth")
 
-LOADING_FAILED = "An error occurred while loading the submitted data."
-UNSUPPORTED_TYPE = "Unsupported Content-Type."  # router.ErrUnsupportedContentType, an ApiError of its own
 ErrorItem = dict[str, Any] | None
 
 
@@ -41,27 +40,11 @@ ErrorItem = dict[str, Any] | None
 
 
 async def _bind(request: Request, names: tuple[str, ...], every_error_loading: bool = False) -> dict[str, str]:
-    """The body bound into a Go form of string fields named `names` ("" where absent).
-
-    JSON keys match the names case-insensitively, null leaves a field alone and any other non-string
-    fails, as Go's decoder does; form values are the text they were sent as, the first of repeats.
-    A failure is the "loading" 400, except that most handlers keep BindBody's own Content-Type error;
-    `every_error_loading` is for the one handler that doesn't (confirm-password-reset)."""
-    try:
-        async with await read_body(request) as body:
-            values = body.values
-    except ApiError as exc:
-        if exc.status != 400 or (exc.message == UNSUPPORTED_TYPE and not every_error_loading):
-            raise
-        raise bad_request(LOADING_FAILED) from exc
+    """The body bound into a Go form of string fields named `names` ("" where absent): any
+    non-string JSON value fails; form values are the text they were sent as."""
+    values, is_json = await bound_values(request, names, every_error_loading)
     form = dict.fromkeys(names, "")
-    is_json = request.headers.get("content-type", "").strip().startswith("application/json")
-    for key, value in values.items():
-        name = next((n for n in names if n.lower() == key.lower()), None) if is_json else key
-        if name not in form or value is None:
-            continue
-        if isinstance(value, list) and value and not is_json:
-            value = value[0]
+    for name, value in values.items():
         if isinstance(value, (dict, list)) or (is_json and not isinstance(value, str)):
             raise bad_request(LOADING_FAILED)
         form[name] = to_str(value)  # the text a form value was sent as, undoing read_body's inference

@@ -62,7 +62,7 @@ def auth_system_fields() -> list[dict[str, Any]]:
     ]
 
 
-def _auth_indexes(collection_id_: str, name: str) -> list[str]:
+def auth_indexes(collection_id_: str, name: str) -> list[str]:
     return [
         f"CREATE UNIQUE INDEX `idx_tokenKey_{collection_id_}` ON `{name}` (`tokenKey`)",
         f"CREATE UNIQUE INDEX `idx_email_{collection_id_}` ON `{name}` (`email`) WHERE `email` != ''",
@@ -73,8 +73,9 @@ def _secret() -> str:
     return generate("[a-zA-Z0-9]{50}")
 
 
-def new_collection(body: dict[str, Any], lookup: Schema) -> Collection:
-    """Build and check a collection from a create request body."""
+def new_collection(body: dict[str, Any], lookup: Schema, check: bool = True) -> Collection:
+    """Build and check a collection from a create request body (`check=False`: the caller
+    validates it later, against the schema as it will be)."""
     check_body(body)
     type_ = body.get("type") or "base"
     name: str = body["name"] if isinstance(body.get("name"), str) else ""
@@ -94,18 +95,18 @@ def new_collection(body: dict[str, Any], lookup: Schema) -> Collection:
         data.update(copy.deepcopy({"authRule": "", "manageRule": None, **AUTH_DEFAULTS}))
         for kind in TOKEN_OPTIONS:
             data[kind]["secret"] = _secret()
-        data["indexes"] = _auth_indexes(data["id"], name)
+        data["indexes"] = auth_indexes(data["id"], name)
     system = auth_system_fields() if type_ == "auth" else [id_field()]
-    return _apply(data, body, system, lookup, is_new=True)
+    return _apply(data, body, system, lookup, is_new=True, check=check)
 
 
-def updated_collection(current: Collection, body: dict[str, Any], lookup: Schema) -> Collection:
+def updated_collection(current: Collection, body: dict[str, Any], lookup: Schema, check: bool = True) -> Collection:
     """Apply a PATCH body over a collection, keeping its system fields and secrets."""
     check_body(body)
     data = copy.deepcopy(current.data)
     data["updated"] = now()
     system = [f for f in current.fields if f.get("system")]
-    return _apply(data, body, system, lookup, is_new=False, current=current)
+    return _apply(data, body, system, lookup, is_new=False, current=current, check=check)
 
 
 def _apply(
@@ -115,6 +116,7 @@ def _apply(
     lookup: Schema,
     is_new: bool,
     current: Collection | None = None,
+    check: bool = True,
 ) -> Collection:
     if "fields" in body and not isinstance(body["fields"], list):
         raise bad_request("Failed to load the submitted data due to invalid formatting.")
@@ -132,7 +134,7 @@ def _apply(
         existing = current.fields if current else []
         data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
     collection = Collection(data)
-    errors = validate_collection(collection, lookup, current)
+    errors = validate_collection(collection, lookup, current) if check else {}
     if errors:
         raise ApiError(400, "Failed to create collection." if is_new else "Failed to update collection.", errors)
     return collection

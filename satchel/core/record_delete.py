@@ -10,7 +10,7 @@ records would pass to whoever signs up next with the same id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,9 +31,22 @@ from .state import Satchel
 log = logging.getLogger("satchel.records")
 
 REQUIRED_REFERENCE = "Failed to delete record. Make sure that the record is not part of a required relation reference."
+TRUNCATE_REFUSED = "Failed to truncate collection (most likely due to required cascade delete record references)."
 BATCH = 4000  # referencing rows read at once, as PocketBase does
 
 Deleted = tuple[Collection, str]
+
+
+class Refused(Exception):
+    """The whole delete is refused: a required relation would be left empty."""
+
+    message = REQUIRED_REFERENCE
+
+
+class OnlySuperuser(Refused):
+    """The last superuser would go, and nobody could manage the instance any more."""
+
+    message = "You can't delete the only existing superuser."
 
 
 def references(schema: Schema, target: Collection) -> list[tuple[Collection, dict[str, Any]]]:
@@ -63,7 +76,10 @@ class _Walk:
 
     def delete(self, collection: Collection, rows: list[dict[str, Any]]) -> None:
         ids = [row["id"] for row in rows]
-        store.delete_records(self.conn, self.schema.table(collection), ids)
+        table = self.schema.table(collection)
+        store.delete_records(self.conn, table, ids)
+        if ids and collection.is_superusers and not store.select_some(self.conn, table, 1):
+            raise OnlySuperuser()
         self.deleted += [(collection, i) for i in ids]
         self.writes += len(ids)
         for row in rows:  # realtime: each record as it was, with this transaction's commit
@@ -147,7 +163,7 @@ def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[st
         return ids
     if field.get("cascadeDelete"):
         return None
-    raise bad_request(REQUIRED_REFERENCE)
+    raise Refused()
 
 
 def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -164,13 +180,40 @@ def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> 
     return values
 
 
+def truncate_cascading(conn: Connection, schema: Schema, collection: Collection, bus: Bus | None = None) -> list[Deleted]:
+    """Delete every record of `collection`, each as a record delete does (its references settled)."""
+    walk = _Walk(conn, schema, bus)
+    table = schema.table(collection)
+    if not walk.references(collection):  # nothing to settle: whole batches go at once
+        while rows := store.select_some(conn, table, BATCH):
+            walk.delete(collection, rows)
+        return walk.deleted
+    deleted: list[Deleted] = []
+    while rows := store.select_some(conn, table, BATCH):
+        for row in rows:
+            deleted += delete_cascading(conn, schema, collection, row["id"], bus)
+    return deleted
+
+
 async def delete(sat: Satchel, collection: Collection, record_id: str) -> None:
     """Delete in one transaction, then remove the files of every record that went (orphans at worst)."""
+    await _delete(sat, None, delete_cascading, collection, record_id)
+
+
+async def truncate(sat: Satchel, collection: Collection) -> None:
+    """Delete every record of the collection in one transaction, or none; then their files."""
+    await _delete(sat, TRUNCATE_REFUSED, truncate_cascading, collection)
+
+
+async def _delete(sat: Satchel, refusal: str | None, deletes: Callable[..., list[Deleted]], collection: Collection, *args: Any) -> None:
+    """Run `deletes` in one transaction; a refusal answers `refusal`, or else the refusal's own words."""
     try:
-        deleted = await sat.db.write(delete_cascading, sat.schema, collection, record_id, sat.bus)
+        deleted = await sat.db.write(deletes, sat.schema, collection, *args, sat.bus)
+    except Refused as exc:
+        raise bad_request(refusal or exc.message) from None
     except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock with another instance: PocketBase's one answer
         log.warning("record delete failed: %s", exc)
-        raise bad_request(REQUIRED_REFERENCE) from exc
+        raise bad_request(refusal or REQUIRED_REFERENCE) from exc
     await sat.db.on_commit(lambda: _remove_files(sat, deleted))  # in a batch: once it commits
 
 

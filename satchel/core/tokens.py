@@ -9,22 +9,34 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..strconv import truthy
+
 SECRET_OPTION = {"auth": "authToken", "file": "fileToken"}
 
 
-def new_token(collection: Any, record: dict[str, Any], kind: str) -> str:
+def new_token(collection: Any, record: dict[str, Any], kind: str, duration: int = 0, refreshable: bool = True) -> str:
+    """A token of `kind` for the record, valid for the collection's duration or `duration` seconds;
+    an auth token that isn't `refreshable` (an impersonation) is handed back as is by auth-refresh."""
     import jwt
 
     option = collection.token_option(SECRET_OPTION[kind])
     claims: dict[str, Any] = {
         "collectionId": collection.id,
-        "exp": int(time.time()) + int(option["duration"]),
+        "exp": int(time.time()) + (duration or int(option["duration"])),
         "id": record["id"],
     }
     if kind == "auth":
-        claims["refreshable"] = True
+        claims["refreshable"] = refreshable
     claims["type"] = kind
     return jwt.encode(claims, record["tokenKey"] + option["secret"], algorithm="HS256")
+
+
+def is_refreshable(claims: dict[str, Any]) -> bool:
+    """Go's cast.ToBool of the `refreshable` claim: an absent or false one keeps the token as it is."""
+    value = claims.get("refreshable")
+    if isinstance(value, str):
+        return truthy(value)
+    return bool(value) if isinstance(value, (bool, int, float)) else False
 
 
 def unverified_claims(token: str, kind: str) -> dict[str, Any] | None:

@@ -75,6 +75,11 @@ def select_record(conn: Connection, table: sa.Table, record_id: str) -> dict[str
     return dict(row) if row else None
 
 
+def select_some(conn: Connection, table: sa.Table, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` records, in no particular order."""
+    return [dict(row) for row in conn.execute(sa.select(table).limit(limit)).mappings()]
+
+
 def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase: bool = False) -> list[dict[str, Any]]:
     col = table.c[column]
     condition = sa.func.lower(col) == str(value).lower() if nocase else col == value
