@@ -4,7 +4,8 @@
 instance it was made, and hands them the schema as stored, never a cached copy. So two
 superusers editing one collection at once both succeed one after the other: the last writer
 wins as in PocketBase (a PATCH carries the whole field list), and the table always matches
-the stored definition.
+the stored definition. Every update and delete rebuilds the view collections over the new
+schema (views.py), so a change a view can't survive is refused.
 """
 
 from __future__ import annotations
@@ -14,23 +15,33 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ..errors import bad_request, not_found
-from . import schema
+from . import schema, views
 from .collection_model import Collection
-from .collections import new_collection, updated_collection
+from .collections import new_collection, updated_collection, view_query
 from .record_delete import references
 from .schema import Schema
 
+UPDATE_REFUSED = "Failed to update collection. Raw error: \n[{view}] {error}."
+DELETE_REFUSED = "Failed to delete collection."
+
 
 def create(conn: Connection, stored: Schema, body: dict[str, Any]) -> Collection:
-    collection = new_collection(body, stored)
-    schema.create_collection(conn, collection)
+    query = view_query(body)
+    view = views.infer(conn, stored, query) if query is not None else None
+    collection = new_collection(body, stored, view)
+    schema.create_collection(conn, collection, view.select if view else "")
     return collection
 
 
 def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, Any]) -> Collection:
     current = _find(stored, id_or_name)
-    collection = updated_collection(current, body, stored)
-    schema.update_collection(conn, current, collection)
+    query = view_query(body, current)
+    view = views.infer(conn, stored, query) if query is not None else None
+    collection = updated_collection(current, body, stored, view)
+    others = views.drop_others(conn, stored, current)
+    schema.update_collection(conn, current, collection, view.select if view else "")
+    after = Schema([collection if c.id == collection.id else c for c in stored.all()])
+    views.rebuild(conn, after, others, UPDATE_REFUSED)
     return collection
 
 
@@ -41,7 +52,9 @@ def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
     if collection.data.get("system") or referencing:
         reason = f" probably due to existing reference in {', '.join(referencing)}" if referencing else ""
         raise bad_request(f"Failed to delete collection{reason}.")
+    others = views.drop_others(conn, stored, collection)
     schema.delete_collection(conn, collection)
+    views.rebuild(conn, Schema([c for c in stored.all() if c.id != collection.id]), others, DELETE_REFUSED)
     return collection
 
 
