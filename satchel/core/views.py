@@ -54,13 +54,15 @@ def infer(conn: Connection, schema: Schema, query: str) -> Inference:
         query = normalize_select(query)
         suggested = suggested_fields(schema, query)
         columns = _columns(conn, query)
-        result.fields = [(suggested.get(name) or QueryField(default_field(name))).field for name, _ in columns]
+        found = [suggested.get(name) or QueryField(default_field(name)) for name, _ in columns]
+        result.fields = [item.field for item in found]
         if not any(name == "id" for name, _ in columns):
             raise ViewQueryError(MISSING_ID)
         for index, item in enumerate(result.fields):
             if not _NAME.match(item["name"]) or len(item["name"]) > 100:
                 raise ViewQueryError(f'invalid field "{item["name"]}" ({index}): name: must be in a valid format.')
-        result.select = text_id_select(conn, query, columns)
+        guessed = {item.field["name"] for item in found if item.original is None and item.field["type"] == "json"}
+        result.select = view_select(conn, query, columns, guessed)
         _check_ids(conn, result.select)
     except ViewQueryError as exc:
         result.error = str(exc)
@@ -83,14 +85,26 @@ def _columns(conn: Connection, query: str) -> list[tuple[str, str]]:
     return columns
 
 
-def text_id_select(conn: Connection, query: str, columns: list[tuple[str, str]]) -> str:
-    """The query, wrapped so that its id is text when it isn't (ids are strings everywhere)."""
-    if any(name.lower() == "id" and is_text(type_) for name, type_ in columns):
-        return query
+def view_select(conn: Connection, query: str, columns: list[tuple[str, str]], guessed: set[str]) -> str:
+    """The query, wrapped so that its id is text when it isn't (ids are strings everywhere).
+
+    On PostgreSQL a json column guessed for an expression of another type than text (a number,
+    a bool) also becomes its JSON text, as a json field's column holds: the filters on json
+    fields read text, and PostgreSQL won't read a number as text by itself."""
     quote = conn.dialect.identifier_preparer.quote_identifier
-    aliases, _ = parse_identifiers(query)
-    picked = [f"CAST({quote('id')} AS TEXT) {quote('id')}" if c.alias == "id" else quote(c.alias) for c in aliases]
-    return f"SELECT {','.join(picked)} FROM ({query}) AS _satchel_id"
+    as_json = {name for name, type_ in columns if name in guessed and not is_text(type_)} if conn.dialect.name == "postgresql" else set()
+    if not as_json and any(name.lower() == "id" and is_text(type_) for name, type_ in columns):
+        return query
+    text_id = not any(name.lower() == "id" and is_text(type_) for name, type_ in columns)
+
+    def pick(name: str) -> str:
+        if name == "id" and text_id:
+            return f"CAST({quote(name)} AS TEXT) {quote(name)}"
+        return f"to_jsonb({quote(name)})::text AS {quote(name)}" if name in as_json else quote(name)
+
+    # The reference picks the columns it parsed from the query; on PostgreSQL those the database names.
+    names = [name for name, _ in columns] if as_json else [c.alias for c in parse_identifiers(query)[0]]
+    return f"SELECT {','.join(pick(name) for name in names)} FROM ({query}) AS _satchel_id"
 
 
 def _check_ids(conn: Connection, select: str) -> None:

@@ -23,7 +23,9 @@ def create_view(conn: Connection, name: str, select: str) -> None:
 
 
 def drop_view(conn: Connection, name: str) -> None:
-    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_quote(conn, name)}")
+    """Drop the view; on PostgreSQL the views over it go too (the caller builds them again)."""
+    cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
+    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_quote(conn, name)}{cascade}")
 
 
 def view_columns(conn: Connection, name: str) -> list[tuple[str, str]]:
@@ -63,4 +65,4 @@ def error_message(exc: sa.exc.SQLAlchemyError) -> str:
 
 def is_text(type_: str) -> bool:
     """Whether a declared column type is text (an id column of another type gets a cast)."""
-    return type_.lower() == "text"
+    return type_.lower() == "text" or type_.lower().startswith("character")
