@@ -118,6 +118,13 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
     for method, path in (("POST", ""), ("PATCH", "/post00000000001"), ("DELETE", "/post00000000001")):
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", json={"title": "x"}))))
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", headers=admin, json={"title": "x"}))))
+    # A view's file field serves its source record's file.
+    uploaded = call("PATCH", "/api/collections/posts/records/post00000000001", headers=admin, files={"doc": ("a.txt", b"hello view", "text/plain")})
+    name = uploaded.json()["doc"][0]
+    r = call("GET", f"/api/files/plain/post00000000001/{name}")
+    out.append(("file through a view", r.status_code, r.content, r.headers.get("content-type")))
+    out.append(("file of another record", call("GET", f"/api/files/plain/post00000000002/{name}").status_code))
+    out.append(("deleting a record a view relates to", call("DELETE", "/api/collections/comments/records/comm00000000003", headers=admin).status_code))
     for query in BAD + (SQLITE_BAD if sqlite else []):
         r = call("POST", "/api/collections", headers=admin, json={"name": "bad", "type": "view", "viewQuery": query})
         out.append((query, *_answer(r)))

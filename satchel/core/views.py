@@ -20,7 +20,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,12 +29,17 @@ from ..db import store
 from ..db.views import create_view, drop_view, error_message, first_ids, is_text, view_columns
 from ..errors import ApiError
 from .collection_model import Collection
+from .fields import FileField, field_type_as
 from .fields.date import now
 from .schema import Schema
 from .view_query import MISSING_ID, QueryField, ViewQueryError, default_field, normalize_select, parse_identifiers, suggested_fields
 
+if TYPE_CHECKING:
+    from .state import Satchel
+
 _NAME = re.compile(r"^\w+$", re.ASCII)
 SAMPLE = 10
+VIEW_DEPTH = 5  # views over views followed to find a file's record, as in the reference
 
 
 @dataclass
@@ -156,3 +161,24 @@ def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: 
 
 def _without_ids(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in f.items() if k != "id"} for f in fields]
+
+
+async def file_source(sat: Satchel, view: Collection, field_name: str, filename: str) -> tuple[Collection, str] | None:
+    """The collection and record that own a file a view's field shows: the first record of the
+    source collection whose file field holds the name (through views over views)."""
+    for _ in range(VIEW_DEPTH):
+        try:
+            suggested = suggested_fields(sat.schema, view.data.get("viewQuery") or "")
+        except ViewQueryError:
+            return None
+        item = next((q for q in suggested.values() if q.collection and q.original and q.field["name"] == field_name), None)
+        if item is None or item.collection is None or item.original is None:
+            return None
+        if item.collection.is_view:
+            view, field_name = item.collection, item.original["name"]
+            continue
+        source, original = item.collection, item.original
+        rows = await sat.db.read(store.rows_naming, sat.schema.table(source), original["name"], filename)
+        ftype = field_type_as(original, FileField)
+        return next(((source, rid) for rid, value in rows if filename in ftype.as_list(ftype.from_db(value, original))), None)
+    return None
