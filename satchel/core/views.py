@@ -16,6 +16,7 @@ the new fields, as the reference re-saves dependent views.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import string
@@ -37,6 +38,7 @@ from .view_query import MISSING_ID, QueryField, ViewQueryError, default_field, n
 if TYPE_CHECKING:
     from .state import Satchel
 
+log = logging.getLogger("satchel.views")
 _NAME = re.compile(r"^\w+$", re.ASCII)
 SAMPLE = 10
 VIEW_DEPTH = 5  # views over views followed to find a file's record, as in the reference
@@ -139,9 +141,11 @@ def drop_others(conn: Connection, stored: Schema, changed: Collection) -> list[C
     return others
 
 
-def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: str) -> None:
+def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: str | None) -> None:
     """Build the dropped views again against `schema`, views over views after their sources;
-    a query that no longer works refuses the whole change with `refused` (a 400)."""
+    a query that no longer works refuses the whole change with `refused` (a 400). Without
+    `refused` (a restore, maybe from the other database's dialect) such a view is kept without
+    its SQL view, and reading it is a 400 until its query is fixed."""
     pending = [schema.by_id[v.id] for v in views if v.id in schema.by_id]
     while pending:
         failed: list[tuple[Collection, str]] = []
@@ -155,6 +159,9 @@ def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: 
                 store.save_collection(conn, {**view.data, "fields": found.fields, "updated": now()}, is_new=False)
         if len(failed) == len(pending):
             name, error = failed[0][0].name, failed[0][1]
+            if refused is None:
+                log.warning("view collections %s not rebuilt: %s", ", ".join(v.name for v, _ in failed), error)
+                return
             raise ApiError(400, refused.format(view=name, error=error))
         pending = [view for view, _ in failed]
 
