@@ -118,6 +118,16 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
     for method, path in (("POST", ""), ("PATCH", "/post00000000001"), ("DELETE", "/post00000000001")):
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", json={"title": "x"}))))
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", headers=admin, json={"title": "x"}))))
+    # An auth collection's system fields copied: hidden ones for superusers only, never a password.
+    user = {"id": "user00000000001", "email": "u@example.com", "password": "password123", "passwordConfirm": "password123", "name": "U"}
+    assert call("POST", "/api/collections/users/records", headers=admin, json=user).status_code == 200
+    r = call("POST", "/api/collections", headers=admin, json={
+        "name": "people", "type": "view", "listRule": "", "viewQuery": 'select id, email, password, "tokenKey", verified, name from users'})
+    out.append(("people", *_answer(r)))
+    for headers in (admin, {}):
+        listed = call("GET", "/api/collections/people/records", headers=headers).json()
+        out.append(("people listed", bool(headers), [{k: v for k, v in i.items() if k != "tokenKey"} for i in listed["items"]],
+                    [len(i.get("tokenKey", "")) for i in listed["items"]]))
     # A view's file field serves its source record's file.
     uploaded = call("PATCH", "/api/collections/posts/records/post00000000001", headers=admin, files={"doc": ("a.txt", b"hello view", "text/plain")})
     name = uploaded.json()["doc"][0]
