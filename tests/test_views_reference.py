@@ -44,6 +44,7 @@ VIEWS = {
                " (p.n + 1) as bumped from posts p left join comments c on c.post = p.id group by p.id, p.n, p.title",
     "literal": "select 'x1' as id, 5 as five, 'text' as word",
     "nested": "select id, heading, num from aliased where num > 0",
+    "liked": "select id, title from posts where title like '%e%'",
 }
 SQLITE_ONLY = {
     "numbered": "SELECT (ROW_NUMBER() OVER()) as id, title FROM posts",
@@ -61,7 +62,11 @@ LISTS = [
     ("joined", {"expand": "pid", "sort": "body", "fields": "id,expand.pid.title"}), ("counted", {"sort": "-total,id"}),
     ("counted", {"filter": "total > 0 && bumped > 0", "sort": "id"}), ("aliased", {"filter": "heading ~ 'ell'"}),
     ("literal", {}), ("nested", {"sort": "num"}), ("plain", {"filter": "nope = 1"}), ("plain", {"sort": "nope"}),
-    ("plain", {"filter": "secret = 's1'"}),
+    ("plain", {"filter": "secret = 's1'"}), ("liked", {}),
+]
+SOURCE_LISTS = [  # views seen from their sources' side
+    {"filter": "@collection.counted.id = id && @collection.counted.total > 1"},
+    {"expand": "joined_via_post", "sort": "id"}, {"expand": "comments_via_post.post", "sort": "id", "fields": "id,expand"},
 ]
 
 
@@ -106,6 +111,8 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
         out.append((name, *_answer(r)))
     for name, params in LISTS:
         out.append((name, params, *_answer(call("GET", f"/api/collections/{name}/records", headers=admin, params=params))))
+    for params in SOURCE_LISTS:
+        out.append(("posts", params, *_answer(call("GET", "/api/collections/posts/records", headers=admin, params=params))))
     out.append(("guest list of a null rule", *_answer(call("GET", "/api/collections/plain/records"))))
     r = call("PATCH", "/api/collections/plain", headers=admin, json={"listRule": "n > 0", "viewRule": "flag = true", "createRule": ""})
     out.append(("write rule on a view", *_answer(r)))

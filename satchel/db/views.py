@@ -17,9 +17,14 @@ from .tables import _quote
 _SQLITE_CODES = {1: "SQL logic error", 5: "database is locked", 6: "database table is locked", 19: "constraint failed"}
 
 
+def _execute(conn: Connection, sql: str) -> sa.CursorResult[Any]:
+    """Run SQL holding the user's query as written: no bind parameters, so a `:x` is the user's,
+    and psycopg, which reads `%` as a placeholder, gets it doubled."""
+    return conn.exec_driver_sql(sql.replace("%", "%%") if conn.dialect.name == "postgresql" else sql)
+
+
 def create_view(conn: Connection, name: str, select: str) -> None:
-    # No bind parameters: a `%` or `:x` in the user's SQL is the user's.
-    conn.exec_driver_sql(f"CREATE VIEW {_quote(conn, name)} AS SELECT * FROM ({select}) AS _satchel_view")
+    _execute(conn, f"CREATE VIEW {_quote(conn, name)} AS SELECT * FROM ({select}) AS _satchel_view")
 
 
 def drop_view(conn: Connection, name: str) -> None:
@@ -46,7 +51,7 @@ def view_columns(conn: Connection, name: str) -> list[tuple[str, str]]:
 
 def first_ids(conn: Connection, select: str, limit: int) -> list[object]:
     """The `id` of the query's first rows (a sample, as the reference checks)."""
-    return [row[0] for row in conn.exec_driver_sql(f"SELECT id FROM ({select}) AS _satchel_sample LIMIT {int(limit)}")]
+    return [row[0] for row in _execute(conn, f"SELECT id FROM ({select}) AS _satchel_sample LIMIT {int(limit)}")]
 
 
 def error_message(exc: sa.exc.SQLAlchemyError) -> str:
