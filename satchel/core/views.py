@@ -100,12 +100,12 @@ def view_select(conn: Connection, query: str, columns: list[tuple[str, str]], gu
     fields read text, and PostgreSQL won't read a number as text by itself."""
     quote = conn.dialect.identifier_preparer.quote_identifier
     as_json = {name for name, type_ in columns if name in guessed and not is_text(type_)} if conn.dialect.name == "postgresql" else set()
-    if not as_json and any(name.lower() == "id" and is_text(type_) for name, type_ in columns):
+    cast_id = not any(name.lower() == "id" and is_text(type_) for name, type_ in columns)
+    if not as_json and not cast_id:
         return query
-    text_id = not any(name.lower() == "id" and is_text(type_) for name, type_ in columns)
 
     def pick(name: str) -> str:
-        if name == "id" and text_id:
+        if name == "id" and cast_id:
             return f"CAST({quote(name)} AS TEXT) {quote(name)}"
         return f"to_jsonb({quote(name)})::text AS {quote(name)}" if name in as_json else quote(name)
 
