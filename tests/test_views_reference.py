@@ -125,6 +125,9 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
     for method, path in (("POST", ""), ("PATCH", "/post00000000001"), ("DELETE", "/post00000000001")):
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", json={"title": "x"}))))
         out.append((method, *_answer(call(method, f"/api/collections/plain/records{path}", headers=admin, json={"title": "x"}))))
+    assert call("PATCH", "/api/settings", headers=admin, json={"batch": {"enabled": True}}).status_code == 200
+    r = call("POST", "/api/batch", headers=admin, json={"requests": [{"method": "POST", "url": "/api/collections/plain/records", "body": {"title": "x"}}]})
+    out.append(("batch", *_answer(r)))
     # An auth collection's system fields copied: hidden ones for superusers only, never a password.
     user = {"id": "user00000000001", "email": "u@example.com", "password": "password123", "passwordConfirm": "password123", "name": "U"}
     assert call("POST", "/api/collections/users/records", headers=admin, json=user).status_code == 200
