@@ -28,6 +28,8 @@ POST_ROWS = [
     {"id": "post00000000001", "title": "hello", "n": 3, "flag": True, "meta": {"a": 1}, "secret": "s1"},
     {"id": "post00000000002", "title": "12", "n": 2.5, "meta": [1, "x"]},
     {"id": "post00000000003", "title": "", "n": -1},
+    {"id": "post00000000004", "title": " 7", "n": 0},
+    {"id": "post00000000005", "title": "[1, 2]", "n": 0},
 ]
 COMMENT_ROWS = [
     {"id": "comm00000000001", "body": "c1", "post": "post00000000001"},
@@ -45,6 +47,7 @@ VIEWS = {
     "literal": "select 'x1' as id, 5 as five, 'text' as word",
     "nested": "select id, heading, num from aliased where num > 0",
     "liked": "select id, title from posts where title like '%e%'",
+    "echoed": "select id, (title) as t from posts",
 }
 SQLITE_ONLY = {
     "numbered": "SELECT (ROW_NUMBER() OVER()) as id, title FROM posts",
@@ -62,7 +65,7 @@ LISTS = [
     ("joined", {"expand": "pid", "sort": "body", "fields": "id,expand.pid.title"}), ("counted", {"sort": "-total,id"}),
     ("counted", {"filter": "total > 0 && bumped > 0", "sort": "id"}), ("aliased", {"filter": "heading ~ 'ell'"}),
     ("literal", {}), ("nested", {"sort": "num"}), ("plain", {"filter": "nope = 1"}), ("plain", {"sort": "nope"}),
-    ("plain", {"filter": "secret = 's1'"}), ("liked", {}),
+    ("plain", {"filter": "secret = 's1'"}), ("liked", {}), ("echoed", {"sort": "id"}),
 ]
 SOURCE_LISTS = [  # views seen from their sources' side
     {"filter": "@collection.counted.id = id && @collection.counted.total > 1"},
