@@ -164,6 +164,11 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
     r = call("POST", "/api/collections", headers=admin, json={"name": "torel", "type": "base", "fields": [
         {"name": "v", "type": "relation", "collectionId": call("GET", "/api/collections/plain", headers=admin).json()["id"]}]})
     out.append(("relation to a view", *_answer(r)))
+    out.append(("unknown field in a rule", *_answer(call("PATCH", "/api/collections/plain", headers=admin, json={"listRule": "nope = 1"}))))
+    out.append(("bad new query", *_answer(call("PATCH", "/api/collections/literal", headers=admin, json={"viewQuery": "select 1 as x"}))))
+    out.append(("renamed", *_answer(call("PATCH", "/api/collections/literal", headers=admin, json={"name": "constant", "listRule": "five = 5"}))))
+    out.append(("renamed records", *_answer(call("GET", "/api/collections/constant/records"))))
+    out.append(("old name", *_answer(call("GET", "/api/collections/literal/records", headers=admin))))
     # A source field's options change: the view's copy follows.
     fields = call("GET", "/api/collections/posts", headers=admin).json()["fields"]
     for field in fields:
