@@ -93,6 +93,19 @@ def png_photo() -> bytes:
     return buf.getvalue()
 
 
+def huge_png(alpha: str) -> bytes:
+    """10000x10000 RGBA at the default 100 Mpx limit, a few hundred KB: what an attacker uploads.
+    `alpha`: "flat" (one colour and alpha, the issue's 405 KB file) or "gradient" (alpha
+    varies row by row, so no shortcut applies)."""
+    size = (10_000, 10_000)
+    im = Image.new("RGBA", size, (200, 100, 50, 128))
+    if alpha == "gradient":
+        im.putalpha(Image.linear_gradient("L").resize(size, Image.Resampling.NEAREST))
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=9)
+    return buf.getvalue()
+
+
 GENERATORS = {
     # key: (upload name, mime, maker)
     "text_1k": ("hello.txt", "text/plain", text_1k),
@@ -100,6 +113,8 @@ GENERATORS = {
     "bin_10m": ("blob10m.bin", "application/octet-stream", lambda: binary(10 * MIB, seed=6)),
     "jpeg": ("photo.jpg", "image/jpeg", jpeg_photo),
     "png": ("big.png", "image/png", png_photo),
+    "huge_flat": ("huge-flat.png", "image/png", lambda: huge_png("flat")),
+    "huge_gradient": ("huge-gradient.png", "image/png", lambda: huge_png("gradient")),
 }
 
 

@@ -7,6 +7,8 @@ Order of a run (each step bounded in count and time; traffic only to 127.0.0.1):
   4. cold thumbs (JPEG x20, PNG x5, requests alternating) and 10 MiB uploads
   5. restart both: 20 cold thumbs at once (wall time, peak RSS)
   6. restart both: one 200 MiB upload (peak RSS growth)
+  7. restart both: one 100x100 thumb of a 10000x10000 RGBA PNG each (time, peak RSS growth,
+     memory given back, /api/health latency meanwhile)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -49,6 +52,7 @@ from .procs import RssSampler, Server, pss_bytes, set_priority, steady_rss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
+MB = 1_000_000
 BIN = os.path.dirname(sys.executable)  # the venv's bin: satchel and pocketbase live there
 
 
@@ -114,6 +118,8 @@ class Bench:
             "upload_10m": lambda: self.uploads_10m(self.args.uploads),
             "thumb_burst": lambda: self.burst(self.args.burst),  # restarts both servers
             "upload_huge": lambda: self.huge_upload(self.args.huge_mib * MIB),  # restarts both servers
+            "thumb_huge_flat": lambda: self.huge_thumb("huge_flat"),  # restarts both servers
+            "thumb_huge_gradient": lambda: self.huge_thumb("huge_gradient"),  # restarts both servers
         }
         for key, fn in steps.items():
             if self.args.only and key not in self.args.only:
@@ -304,12 +310,59 @@ class Bench:
                            "baseline_rss": baseline, "seconds": elapsed, "samples": len(rss.samples)}
         return out
 
+    def huge_thumb(self, fixture: str) -> dict:
+        """One 100x100 thumb of a 100 Mpx RGBA PNG on a fresh server: its time, peak RSS growth,
+        how soon RSS is back within 100 MB of where it started (30 s at most), and the slowest
+        of the /api/health answers asked every 50 ms meanwhile."""
+        fx = self.fx[fixture]
+        out = {}
+        for s in self.servers:
+            self._restart_warm(s, None)
+            with client(s, timeout=120) as c:
+                stored, _ = upload(s, c, fx)
+                baseline = steady_rss(s, 0.5)
+                health: list[float] = []
+                done = threading.Event()
+                asker = threading.Thread(target=_ask_health, args=(s, done, health))
+                with RssSampler(s) as rss:
+                    asker.start()
+                    try:
+                        _, elapsed = get_thumb(s, c, stored, fx, "100x100")
+                    except CheckFailed as exc:
+                        self.problem(f"thumb_{fixture}", s.name, str(exc))
+                        elapsed = None
+                    finally:
+                        done.set()
+                        asker.join()
+            back_s = None
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 30:
+                if s.rss() - baseline <= 100 * MB:
+                    back_s = time.monotonic() - t0
+                    break
+                time.sleep(0.25)
+            out[s.name] = {
+                "ok": elapsed is not None, "ms": elapsed * 1000 if elapsed else None,
+                "growth": rss.peak - baseline, "baseline_rss": baseline, "back_within_100mb_s": back_s,
+                "health_max_ms": max(health, default=0) * 1000, "health_count": len(health),
+            }
+        return out
+
     def stop(self) -> None:
         for s in self.servers:
             try:
                 s.stop()
             except Exception as exc:  # noqa: BLE001 - keep stopping the others
                 print(f"stopping {s.name}: {exc}", file=sys.stderr)
+
+
+def _ask_health(server: Server, done: threading.Event, seconds: list[float]) -> None:
+    """Ask /api/health every 50 ms until `done`, noting how long each answer took."""
+    with client(server) as c:
+        while not done.wait(0.05):
+            t0 = time.perf_counter()
+            c.get("/api/health")
+            seconds.append(time.perf_counter() - t0)
 
 
 def machine() -> dict:

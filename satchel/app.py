@@ -21,6 +21,7 @@ from .api.object_response import ObjectResponse
 from .api.request_log import RecordRequests
 from .clean_paths import CleanPaths
 from .config import Config
+from .core.backups import schedule_auto_backups
 from .core.realtime.hub import Realtime
 from .core.request_entry import PREFLIGHT
 from .core.request_log import RequestLog
@@ -235,17 +236,17 @@ SHUTDOWN_WAIT = 10  # seconds the background tasks get to finish when the app st
 def create_app(config: Config | None = None) -> Starlette:
     """Build the app; granian calls this once per worker (configuration comes from the environment)."""
     sat = Satchel(config or Config.from_env())
+    schedule_auto_backups(sat)
     requests = RequestLog(sat)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        tasks = [
-            loop.create_task(sat.crons.run_forever()),
-            loop.create_task(sat.versions.listen_forever()),
-            loop.create_task(requests.run_forever()),
-        ]
+        ticker = loop.create_task(sat.crons.run_forever())
+        tasks = [ticker, loop.create_task(sat.versions.listen_forever()), loop.create_task(requests.run_forever())]
         yield
+        ticker.cancel()  # no job starts now; one under way (a backup) may end
+        await sat.crons.finish(SHUTDOWN_WAIT)
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=SHUTDOWN_WAIT)  # the request log flushes what is left

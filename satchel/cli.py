@@ -105,6 +105,28 @@ def restore(args: argparse.Namespace) -> int:
     return _run_backup_job(args, job, "Successfully restored backup {}.")
 
 
+def export_pocketbase(args: argparse.Namespace) -> int:
+    """Write a pb_data that PocketBase 0.40.6 opens and serves, from this deployment's data and files."""
+    from .core.pocketbase_export import export_pocketbase as export
+    from .core.state import Satchel
+
+    sat = Satchel(_config(args))
+    sat.init_sync()
+    try:
+        summary = asyncio.run(export(sat, args.out_dir))
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sat.spool.close()
+        sat.db.dispose()
+    for name, count in sorted(summary.records.items()):
+        print(f"{name}: {count} records")
+    print(f"{summary.files} files, {summary.bytes} bytes")
+    print(f"Successfully exported to {args.out_dir}: run `pocketbase serve --dir {args.out_dir}`.")
+    return 0
+
+
 def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any, Any, str]], done: str) -> int:
     from .core.backup_archive import InvalidArchive
     from .core.backups import BackupBusy
@@ -166,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("key", help="the backup's file name, as `GET /api/backups` lists it")
     common(back)
     back.set_defaults(func=restore)
+
+    out = commands.add_parser("export-pocketbase", help="write a pb_data directory that PocketBase 0.40.6 opens and serves")
+    out.add_argument("out_dir", help="a new or empty directory")
+    common(out)
+    out.set_defaults(func=export_pocketbase)
     return root
 
 

@@ -8,6 +8,7 @@ its bare `[INFO] ...` lines on stdout.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import logging.config
 import time
@@ -27,6 +28,15 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT, TEXT_DATE)
         self.converter = time.gmtime
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_second(int(record.created))  # the access log writes thousands of lines a second
+
+
+@functools.lru_cache(maxsize=4)
+def utc_second(epoch_second: int) -> str:
+    """`2026-12-07 12:00:00` (UTC) for epoch seconds, made once a second however many lines share it."""
+    return time.strftime(TEXT_DATE, time.gmtime(epoch_second))
 
 
 class JsonFormatter(logging.Formatter):

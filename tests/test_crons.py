@@ -11,7 +11,8 @@ import pytest
 from pbref import find_binary, running_reference
 
 from satchel.app import create_app
-from satchel.core.crons import Job, is_valid_expression, listed
+from satchel.core.cron_schedule import InvalidCron, parse
+from satchel.core.crons import Job, listed
 
 
 def _job(job_id: str, expression: str = "* * * * *", runs: list | None = None) -> Job:
@@ -27,12 +28,29 @@ def test_custom_jobs_are_listed_before_pocketbases_own_as_gos_stable_sort_leaves
     assert [j.id for j in listed(jobs)] == ["alpha", "zeta", "__pbX__", "__pbY__"]
 
 
-@pytest.mark.parametrize("expression, valid", [
-    ("0 0 * * *", True), ("*/5 * * * *", True), ("0 */6 * * 1-5", True),
-    ("", False), ("0 0 * *", False), ("61 * * * *", False), ("* * * * * *", False), ("nope", False),
+@pytest.mark.parametrize("expression, error", [
+    ("0 0 * * *", None), ("*/5 * * * *", None), ("0 */6 * * 1-5", None), ("@hourly", None), ("+5 5/1 * * *", None),
+    ("", "exactly 5 space separated segments"), ("0  0 * * *", "exactly 5"), ("0 0 * * 1,,2", "parsing \"\": invalid syntax"), ("61 * * * *", "invalid segment value"),
+    ("* * * * * *", "exactly 5"), ("@every 5m", "exactly 5"), ("*/0 * * * *", "between 1 and the 59"),
+    ("99999999999999999999x * * * *", 'parsing "99999999999999999999x": value out of range'),
 ])
-def test_cron_expressions_have_five_fields(expression: str, valid: bool):
-    assert is_valid_expression(expression) is valid
+def test_cron_expressions_follow_pocketbases_grammar(expression: str, error: str | None):
+    if error is None:
+        parse(expression)
+        return
+    with pytest.raises(InvalidCron, match=error):
+        parse(expression)
+
+
+def test_a_macro_is_listed_as_its_fields():
+    assert _job("daily", "@daily").expression == "0 0 * * *"
+
+
+def test_day_of_month_and_day_of_week_must_both_match_as_in_pocketbase():
+    job = _job("first-monday", "0 0 1 * 1")  # classic cron would also run on every Monday
+    assert job.is_due(dt.datetime(2029, 1, 1, 0, 0, tzinfo=dt.UTC))  # a Monday, the 1st
+    assert not job.is_due(dt.datetime(2029, 1, 8, 0, 0, tzinfo=dt.UTC))  # a Monday, the 8th
+    assert not job.is_due(dt.datetime(2029, 2, 1, 0, 0, tzinfo=dt.UTC))  # a Thursday, the 1st
 
 
 def test_a_job_is_due_on_the_minutes_its_expression_names():

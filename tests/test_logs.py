@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from checks import ok
+from hypothesis import strategies as st
 from pbref import find_binary, running_reference
 
-from satchel.core.logs import INFO, log_date, new_entry
+from satchel.core.logs import INFO, epoch_log_date, log_date, new_entry
 
 USER = {"email": "u@example.com", "password": "user-password-1", "passwordConfirm": "user-password-1"}
 UA = {"User-Agent": "satchel-tests"}
@@ -279,3 +281,8 @@ def test_data_over_max_data_size_is_cut_as_the_reference_cuts_it(reference, clie
     got = entry(client.request, admin)
     assert _comparable({"data": got})["data"] == _comparable({"data": expected})["data"]
     assert got["__pb_truncated__"] is True
+
+
+@hypothesis.given(st.floats(min_value=0, max_value=4e9, allow_nan=False, allow_infinity=False))
+def test_entry_dates_made_once_a_second_read_as_datetime_would_write_them(created):
+    assert epoch_log_date(created) == log_date(dt.datetime.fromtimestamp(created, dt.UTC))

@@ -283,6 +283,24 @@ def test_alpha_png_keeps_straight_alpha_colour_of_faint_pixels(tmp_path: Path) -
     assert thumb.getpixel((0, 15)) == (0, 0, 0, 0)
 
 
+@pytest.mark.parametrize("alpha", [0, 1, 3, 128, 254])
+def test_one_alpha_for_every_pixel_gives_the_colours_of_the_float_pass(tmp_path: Path, alpha: int) -> None:
+    """The shortcut for a shared alpha (the weights cancel) against Go's float weighting,
+    which the same image takes when one pixel's alpha differs from the rest."""
+    im = pattern(300, 200).convert("RGBA")
+    im.putalpha(alpha)
+    varied = im.copy()
+    varied.putpixel((299, 199), (*im.getpixel((299, 199))[:3], alpha + 1))
+    shortcut, _ = thumb_of(save(tmp_path, "same.png", im, "PNG"), "100x50", "image/png")
+    weighted, _ = thumb_of(save(tmp_path, "varied.png", varied, "PNG"), "100x50", "image/png")
+    assert shortcut.size == weighted.size == (100, 50)
+    if alpha == 0:
+        assert shortcut.getextrema() == ((0, 0),) * 4  # as Go leaves pixels with no alpha at all
+    # the bottom-right output pixel is the varied pixel's: compare the rest
+    weighted.putpixel((99, 49), shortcut.getpixel((99, 49)))
+    assert max(high for _, high in ImageChops.difference(shortcut, weighted).getextrema()) <= 1
+
+
 def test_opaque_rgba_png_gives_an_rgb_png(tmp_path: Path) -> None:
     im = pattern(60, 40).convert("RGBA")
     thumb, _ = thumb_of(save(tmp_path, "a.png", im, "PNG"), "20x0", "image/png")

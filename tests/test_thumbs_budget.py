@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 import threading
 from pathlib import Path
 
@@ -89,3 +90,36 @@ async def test_big_images_queue_instead_of_decoding_together(tmp_path: Path, mon
     made = await asyncio.gather(*[thumbs.ensure(k, k.replace("p.png", "thumbs_p.png/10x10_p.png"), "10x10", "image/png") for k in keys])
     assert all(made)
     assert most[0] == 1
+
+
+def _photo_png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((width, height)).convert("RGBA").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def test_big_images_are_made_in_a_process_of_their_own_with_the_same_bytes(tmp_path: Path) -> None:
+    storage = LocalStorage(str(tmp_path / "storage"))
+    await storage.put_bytes("c/r/p.png", _photo_png(400, 300), "image/png")
+    in_thread = Thumbs(storage, own_process_from=10**12)
+    in_process = Thumbs(storage, own_process_from=0)
+    made = []
+    for thumbs, key in ((in_thread, "c/r/thumbs_p.png/50x40_a.png"), (in_process, "c/r/thumbs_p.png/50x40_b.png")):
+        assert await thumbs.ensure("c/r/p.png", key, "50x40", "image/png") is not None
+        made.append(Path(storage.local_path(key) or "").read_bytes())
+    assert made[0] == made[1]
+    with Image.open(io.BytesIO(made[1])) as im:
+        assert (im.format, im.size) == ("PNG", (50, 40))
+
+
+async def test_a_worker_process_that_refuses_or_crashes_means_the_original(tmp_path: Path, monkeypatch, caplog) -> None:
+    storage = LocalStorage(str(tmp_path / "storage"))
+    await storage.put_bytes("c/r/p.png", _photo_png(400, 300), "image/png")
+    over_the_limit = Thumbs(storage, max_pixels=1000, own_process_from=0)
+    assert await over_the_limit.ensure("c/r/p.png", "c/r/thumbs_p.png/50x40_a.png", "50x40", "image/png") is None
+    assert "over the 1000 pixel limit" in caplog.text
+    monkeypatch.setattr(service, "WORKER", [sys.executable, "-c", "import os; os.abort()"])
+    crashing = Thumbs(storage, own_process_from=0)
+    assert await crashing.ensure("c/r/p.png", "c/r/thumbs_p.png/50x40_b.png", "50x40", "image/png") is None
+    assert "the thumb worker failed: exit status -6" in caplog.text
+    assert await storage.stat("c/r/thumbs_p.png/50x40_b.png") is None

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.collection_shape import fits
+from ..core.cron_schedule import InvalidCron, parse
 from ..core.state import s3_storage
-from ..errors import ApiError, bad_request, field_error
+from ..errors import ApiError, bad_request, field_error, sentenize
 from ..storage.base import StorageError
 from .body import read_body
 from .context import JSONResponse, require_superuser, satchel
@@ -46,6 +47,24 @@ def batch_errors(block: dict[str, Any]) -> dict[str, Any]:
             errors[key] = field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
         elif not value and block.get("enabled") and key != "maxBodySize":
             errors[key] = field_error("validation_required", "Cannot be blank.")
+    return errors
+
+
+def backups_errors(block: dict[str, Any]) -> dict[str, Any]:
+    """The auto-backup schedule (PocketBase's cron grammar), how many to keep, and the S3 block."""
+    errors = {}
+    if block["cron"]:
+        try:
+            parse(block["cron"])
+        except InvalidCron as exc:
+            errors["cron"] = field_error("validation_invalid_cron", sentenize(str(exc)))
+    keep = block["cronMaxKeep"]
+    if block["cron"] and not keep:
+        errors["cronMaxKeep"] = field_error("validation_required", "Cannot be blank.")
+    elif keep and keep < 1:  # zero is "not set", which only a schedule requires
+        errors["cronMaxKeep"] = field_error("validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1})
+    if problems := s3_errors(block["s3"]):
+        errors["s3"] = problems
     return errors
 
 
@@ -84,8 +103,8 @@ def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         errors["batch"] = problems
     if problems := s3_errors(settings["s3"]):
         errors["s3"] = problems
-    if problems := s3_errors(settings["backups"]["s3"]):
-        errors["backups"] = {"s3": problems}
+    if problems := backups_errors(settings["backups"]):
+        errors["backups"] = problems
     if problems := logs_errors(settings["logs"]):
         errors["logs"] = problems
     if errors:

@@ -22,7 +22,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import store, versions
 from ..storage import keys
-from ..storage.base import Storage
+from ..storage.base import ObjectInfo, Storage, StoredObject
 from . import views
 from .collection_model import Collection
 from .schema import Schema, create_collection, delete_collection, table_for
@@ -74,13 +74,20 @@ def _write_member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(name, data)
 
 
-def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
-    """Every collection and its rows, and the settings, all read in one transaction: in WAL mode
-    SQLite's read transaction sees one snapshot; PostgreSQL needs REPEATABLE READ for that."""
+@contextlib.contextmanager
+def snapshot(sat: Satchel) -> Iterator[Connection]:
+    """A connection whose reads all see one moment: in WAL mode SQLite's read transaction is
+    one snapshot; PostgreSQL needs REPEATABLE READ for that."""
     engine = sat.db.engine
     if not sat.db.is_sqlite:
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
+    """Every collection and its rows, and the settings, all read in one snapshot."""
+    with snapshot(sat) as conn:
         definitions = store.load_collections(conn)
         with zf.open("collections.jsonl", "w", force_zip64=True) as out:
             for data in definitions:
@@ -98,21 +105,26 @@ def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
         zf.writestr("settings.json", settings)
 
 
-def _is_record_file(key: str) -> bool:
+def is_record_file(key: str) -> bool:
     """Only keys shaped like a record's file travel: thumbs regenerate, and other objects in
     a shared bucket (backups among them) are not Satchel's to copy or to delete."""
     return key.count("/") == 2 and keys.owner(key) is not None
 
 
+async def record_files(storage: Storage) -> AsyncIterator[tuple[StoredObject, ObjectInfo]]:
+    """Every record file in `storage` (no thumbs, no strangers) with its stored info."""
+    async for obj in storage.list_objects():
+        if not is_record_file(obj.key):
+            continue
+        info = await storage.stat(obj.key)
+        if info is not None:  # else deleted since it was listed (its record is newer than a snapshot)
+            yield obj, info
+
+
 async def _dump_files(storage: Storage, zf: zipfile.ZipFile, tmp_dir: str) -> None:
     """Each stored object but thumbs into `storage/{key}`, its attributes into files.jsonl."""
     with tempfile.TemporaryFile(dir=tmp_dir) as listing:
-        async for obj in storage.list_objects():
-            if not _is_record_file(obj.key):
-                continue
-            info = await storage.stat(obj.key)
-            if info is None:  # deleted since it was listed (its record is newer than the snapshot)
-                continue
+        async for obj, info in record_files(storage):
             member = zipfile.ZipInfo(f"storage/{obj.key}", time.gmtime(max(obj.modified, ZIP_EPOCH))[:6])
             member.compress_type = zipfile.ZIP_STORED  # files are mostly compressed already; deflate would triple the time
             with zf.open(member, "w", force_zip64=True) as out:

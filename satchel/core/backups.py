@@ -1,9 +1,11 @@
 """Backups as PocketBase keeps them: zips in `{dir}/backups` (or in the bucket the `backups.s3`
-settings name), made and restored one at a time across the whole cluster."""
+settings name), made and restored one at a time across the whole cluster, and made on the
+`backups.cron` schedule by one process of the cluster."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import tempfile
@@ -11,16 +13,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from ..files.names import snakecase
-from ..storage.base import Storage, StoredObject
+from ..storage.base import Storage, StorageError, StoredObject
 from ..storage.local import LocalStorage
 from .backup_archive import restore_archive, write_archive
 from .file_deletes import clear_backup_running, mark_backup_running
 from .state import Satchel, s3_storage
 
+log = logging.getLogger(__name__)
+
 BUSY = "Try again later - another backup/restore operation has already been started."
 NAME = re.compile(r"^[a-z0-9_-]+\.zip$")
 ZIP = "application/zip"
 LOCK_KEY = "__satchelBackup__"
+AUTO_JOB_ID = "__pbAutoBackup__"
+AUTO_PREFIX = "@auto_pb_backup_"
 # a key is one plain file name: no folders, no hidden files, not a sidecar of local storage
 _KEY = re.compile(r"^(?!\.)(?!.*\.attrs$)[^/\\\x00-\x1f\x7f]{1,255}$")
 
@@ -102,3 +108,35 @@ async def restore_backup(sat: Satchel, key: str) -> None:
             await restore_archive(sat, temp)
         finally:
             os.unlink(temp)
+
+
+def schedule_auto_backups(sat: Satchel) -> None:
+    """Make backups on the `backups.cron` schedule, rescheduled whenever the settings change."""
+    sat.crons.follow(AUTO_JOB_ID, lambda settings: str(settings["backups"].get("cron") or ""), auto_backup)
+
+
+async def auto_backup(sat: Satchel) -> None:
+    """The scheduled job: a backup named as PocketBase names its automatic ones, then only
+    the newest `cronMaxKeep` of those kept (pruned even when this one failed, as PocketBase does)."""
+    name = generated_name(sat, AUTO_PREFIX)
+    try:
+        await create_backup(sat, name)
+    except BackupBusy:
+        log.warning("automatic backup %s not made: another backup or restore is running", name)
+    except Exception:
+        log.exception("automatic backup %s failed", name)
+    await prune_auto_backups(sat, sat.settings["backups"]["cronMaxKeep"])
+
+
+async def prune_auto_backups(sat: Satchel, keep: int) -> None:
+    """Delete all but the `keep` newest automatic backups (0 keeps them all); others are never touched."""
+    if keep <= 0:
+        return
+    found = [obj for obj in await list_backups(sat) if obj.key.startswith(AUTO_PREFIX)]
+    found.sort(key=lambda obj: (obj.modified, obj.key), reverse=True)  # names break a tie of times
+    storage = backups_storage(sat)
+    for obj in found[keep:]:
+        try:
+            await storage.delete(obj.key)
+        except StorageError:
+            log.exception("old automatic backup %s not removed", obj.key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..config import Config
 from ..db import logs as table
 from ..db.engine import Database, Pool
 from ..files.names import RANDOM_ALPHABET
+from ..logsetup import utc_second
 from .rules.query import list_records, time_limit
 from .rules.simple_fields import SimpleFields
 
@@ -47,10 +49,19 @@ def log_date(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(DATE_FORMAT)[:-3] + "Z"
 
 
+def epoch_log_date(created: float) -> str:
+    """`log_date` of epoch seconds; the date and time are made once a second, not per entry."""
+    second = math.floor(created)
+    micros = round((created - second) * 1e6)  # rounded to the microsecond first, as datetime does
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    return f"{utc_second(second)}.{micros // 1000:03d}Z"
+
+
 def new_entry(created: float, level: int, message: str, data: dict[str, Any], max_data_size: int = 0) -> dict[str, Any]:
     """A `_logs` row; `data` keys sorted, as Go writes a map, and both cut to size as the reference cuts them."""
     return {
-        "id": _random_id(), "created": log_date(dt.datetime.fromtimestamp(created, dt.UTC)), "level": level,
+        "id": _random_id(), "created": epoch_log_date(created), "level": level,
         "message": message.encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore"),
         "data": _sized(data, max_data_size or DEFAULT_MAX_DATA_SIZE),
     }

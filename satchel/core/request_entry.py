@@ -66,7 +66,8 @@ def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
     logs = settings["logs"]
     error = entry.flags.get("error")
     level = INFO if error is None else ERROR
-    headers = _headers(entry.headers)
+    proxy = settings["trustedProxy"] if logs["logIP"] else {}
+    headers = _headers(entry.headers, ("referer", "user-agent", *(name.lower() for name in proxy.get("headers") or ())))
     method, url = _cut(entry.method.upper(), 50), _cut(entry.target, 3000)
     data: dict[str, Any] = {
         "type": "request", "execTime": entry.duration * 1000, "url": url, "method": method, "status": entry.status,
@@ -80,7 +81,7 @@ def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
     if auth and logs["logAuthId"]:
         data["authId"] = auth.id
     if logs["logIP"]:
-        data.update(userIP=real_ip(headers, entry.client, settings["trustedProxy"]), remoteIP=entry.client)
+        data.update(userIP=real_ip(headers, entry.client, proxy), remoteIP=entry.client)
     return new_entry(entry.time, level, f"{method} {unquote(url)}", data, logs["maxDataSize"])
 
 
@@ -110,11 +111,13 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The first value of each header (names lowercase, as ASGI gives them)."""
+def _headers(raw: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> dict[str, str]:
+    """The first value of each header in `names` (lowercase, as ASGI gives them)."""
+    wanted = {name.encode("latin-1") for name in names}
     out: dict[str, str] = {}
     for name, value in raw:
-        out.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        if name in wanted and name.decode("latin-1") not in out:
+            out[name.decode("latin-1")] = value.decode("latin-1")
     return out
 
 

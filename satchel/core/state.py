@@ -96,15 +96,17 @@ class Satchel:
                 settings = stored_settings(conn)
                 self.schema = Schema.load_sync(conn, version)
                 self.settings = settings
+                self.crons.settings_loaded(settings)
 
     def dispose(self) -> None:
         """Close the connections of the main database and of the logs."""
         self.db.dispose()
         self.logs.dispose()
+        self.versions.close()
 
     async def refresh(self) -> None:
         """Pick up collection or settings changes made by any process (on PostgreSQL, no query
-        while the listener hears the changes; on SQLite, one indexed read)."""
+        while the listener hears the changes; on SQLite, one read of shared memory)."""
         if await self.versions.latest() > self.schema.version:
             await self.reload()
 
@@ -207,7 +209,7 @@ def _bootstrap(conn: Connection) -> None:
         return
     versions.bump(conn)
     lookup = Schema()  # nothing exists yet
-    superusers = new_collection({"name": SUPERUSERS, "type": "auth", "fields": _autodates(system=True)}, lookup)
+    superusers = new_collection({"name": SUPERUSERS, "type": "auth", "fields": autodate_fields(system=True)}, lookup)
     superusers.data.update({"system": True, "authToken": {**superusers.data["authToken"], "duration": 86400}})
     for field in superusers.fields:
         field["system"] = True
@@ -228,7 +230,7 @@ def _bootstrap(conn: Connection) -> None:
                     "name": "avatar", "type": "file", "maxSelect": 1,
                     "mimeTypes": ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
                 },
-                *_autodates(system=False),
+                *autodate_fields(system=False),
             ],
         },
         lookup,
@@ -237,7 +239,7 @@ def _bootstrap(conn: Connection) -> None:
         schema.create_collection(conn, collection)
 
 
-def _autodates(system: bool) -> list[dict[str, Any]]:
+def autodate_fields(system: bool) -> list[dict[str, Any]]:
     return [
         {**COMMON_DEFAULTS, "name": "created", "type": "autodate", "onCreate": True, "onUpdate": False, "system": system},
         {**COMMON_DEFAULTS, "name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True, "system": system},

@@ -7,7 +7,10 @@ from the one it loaded. Nothing may be lost, so:
   it comes first: the row lock it takes makes collection and settings changes queue one behind
   the other across every process and instance (on SQLite, BEGIN IMMEDIATE already does);
 - on PostgreSQL the bump also NOTIFYs, delivered at commit, so a listener per process hears of
-  it and requests never ask the database; while the listener is down, the row is polled.
+  it and requests never ask the database; while the listener is down, the row is polled;
+- on SQLite the bump moves a shared-memory counter on after its commit (`change_counter`), so
+  requests read the row only when it moved, or a second after they last did (a writer that
+  died between its commit and the counter is caught up with then).
 
 The channel is named after the current schema: tests share one database with a schema each.
 """
@@ -22,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from . import change_counter
 from .engine import Database
 from .tables import dialect_module, params_table
 
@@ -29,6 +33,7 @@ log = logging.getLogger("satchel.versions")
 
 KEY = "schema_version"
 POLL = 0.25  # seconds between two reads of the row while no listener hears the bumps
+SQLITE_POLL = 1.0  # seconds after which SQLite reads the row even though the counter stood still
 HEARTBEAT = 1.0  # seconds of silence after which the listener re-reads the row: its health check
 TIMEOUT = 3.0  # seconds a listener's connect or query may take before it is given up
 RETRY = 1.0  # seconds between two attempts to get a listener back
@@ -54,13 +59,16 @@ def bump(conn: Connection) -> int:
     )
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_notify(({CHANNEL_SQL}), %(v)s)", {"v": str(version)})
+    elif path := change_counter.counter_path(conn.engine.url.database or ""):
+        conn.info.setdefault("after_commit", []).append(lambda: change_counter.move_on(path))
     return version
 
 
 class VersionFeed:
     """The latest version this process can know of, as cheaply as the engine allows.
 
-    SQLite: the row, read on the inline connection (microseconds, no thread hop).
+    SQLite: the row, read on the inline connection (no thread hop) when the change counter
+    moved or SQLITE_POLL seconds passed; else the version read last.
     PostgreSQL: the last version the listener heard, with no query at all while it listens;
     otherwise the row, read at most every POLL seconds.
     """
@@ -70,15 +78,31 @@ class VersionFeed:
         self.heard = 0
         self.listening = False
         self._polled = float("-inf")
+        path = change_counter.counter_path(db.engine.url.database or "") if db.is_sqlite else ""
+        self._counter = change_counter.ChangeCounter(path) if path else None
+        self._count = -1
 
     async def latest(self) -> int:
         if self.db.is_sqlite:
-            row = self.db.inline_sqlite().execute(_VERSION_SQL).fetchone()
-            return int(row[0]) if row else 0
+            return self._latest_sqlite()
         if not self.listening and time.monotonic() - self._polled >= POLL:
             self._polled = time.monotonic()
             self._hear(await self.db.read(read))
         return self.heard
+
+    def _latest_sqlite(self) -> int:
+        if self._counter is not None:
+            count, now = self._counter.value(), time.monotonic()
+            if count == self._count and now - self._polled < SQLITE_POLL:
+                return self.heard
+            self._count, self._polled = count, now  # taken before the read: a later move reads again
+        row = self.db.inline_sqlite().execute(_VERSION_SQL).fetchone()
+        self.heard = int(row[0]) if row else 0
+        return self.heard
+
+    def close(self) -> None:
+        if self._counter is not None:
+            self._counter.close()
 
     def _hear(self, version: int) -> None:
         self.heard = max(self.heard, version)

@@ -1,4 +1,4 @@
-"""How much memory thumb work may hold at once in a process, and giving it back afterwards.
+"""How much memory thumb work may hold at once for a server process (its worker processes included).
 
 A thumb's cost is its decoded image, not its file: a 400 KB PNG can declare 10000×10000
 RGBA pixels (400 MB). Each job reserves what its header says it will decode; jobs that don't
@@ -9,15 +9,11 @@ and one bigger than the whole budget runs alone.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 from collections import deque
-from collections.abc import Callable
 
 from PIL import Image
 
 BYTES_PER_PIXEL = 4  # decoded as RGB or RGBA; the strips and the thumb itself are small beside it
-TRIM_AFTER = 64 << 20  # after a job this big, hand freed memory back to the system
 
 
 def decoded_bytes(path: str) -> int:
@@ -71,21 +67,3 @@ class MemoryBudget:
             self._waiting.popleft()
             self.used += amount
             granted.set_result(None)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim; other C libraries have no such call (and need one less)."""
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-_MALLOC_TRIM = _malloc_trim()
-
-
-def give_back_memory() -> None:
-    """Return freed heap memory to the system: glibc keeps big freed blocks in its heaps otherwise."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)

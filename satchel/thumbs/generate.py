@@ -7,8 +7,11 @@ Go's decoders and `imaging.Linear` as closely as Pillow allows. Blocking and CPU
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+from collections.abc import Callable
+from typing import cast
 
 from PIL import Image, ImageFile, ImageMath, JpegImagePlugin
 
@@ -116,7 +119,7 @@ def _make(
     shrink = _shrink_factor(plan, src)
     if shrink > 1 and im.draft(im.mode, (im.width // shrink, im.height // shrink)) is None:
         shrink = 1  # not a JPEG: no shrink-on-load
-    frame = _decode(im, bounds)
+    frame, alpha = _decode(im, bounds)
     if go_colours:
         frame = _vp8_as_go_decodes(frame)
     if orientation in _ORIENT:
@@ -125,7 +128,7 @@ def _make(
         flips = _FLIPS.get(orientation, (False, False))
         thumb = _apply_shrunk(frame, plan, _shrunk_box(plan, src, frame.size, shrink, flips))
     else:
-        thumb = _apply(frame, plan)
+        thumb = _apply(frame, plan, alpha)
     return _encode(thumb, stored_type)
 
 
@@ -193,25 +196,28 @@ def _shrink_factor(plan: Plan, src: Size) -> int:
     return next((factor for factor in (8, 4, 2) if factor <= most), 1)
 
 
-def _decode(im: Image.Image, bounds: Box | None) -> Image.Image:
-    """Decode to 8-bit RGB, or RGBA when some pixel is not opaque (Go's NRGBA, opaque or not)."""
+def _decode(im: Image.Image, bounds: Box | None) -> tuple[Image.Image, int | None]:
+    """Decode to 8-bit RGB, or RGBA when some pixel is not opaque (Go's NRGBA, opaque or not);
+    with the alpha every pixel shares, when they all share one."""
     if bounds is not None and bounds != (0, 0, *im.size):
         im = im.crop(bounds)
     if im.mode.startswith("I;16"):
         im = im.convert("I").point(lambda v: v / 256).convert("L")  # Go keeps the high byte
     if "A" not in im.mode and "transparency" not in im.info:
-        return im if im.mode == "RGB" else im.convert("RGB")
+        return (im if im.mode == "RGB" else im.convert("RGB")), None
     rgba = im if im.mode == "RGBA" else im.convert("RGBA")  # no full-size copy when it already is
-    alpha_range = rgba.getextrema()[-1]  # per band on RGBA: the last is alpha
-    return rgba.convert("RGB") if alpha_range == (255, 255) else rgba
+    low, high = cast(tuple[int, int], rgba.getchannel("A").getextrema())  # alpha alone: Image.getextrema copies every band
+    if low == high == 255:
+        return rgba.convert("RGB"), None
+    return rgba, (low if low == high else None)
 
 
-def _apply(frame: Image.Image, plan: Plan) -> Image.Image:
-    """Run the plan on a full-size frame."""
-    if plan.crop_before is not None:
+def _apply(frame: Image.Image, plan: Plan, alpha: int | None = None) -> Image.Image:
+    """Run the plan on a full-size frame (`alpha`: the one alpha all its pixels share, if so)."""
+    if plan.crop_before is not None and plan.crop_before != (0, 0, *frame.size):  # Pillow copies even a full crop
         frame = frame.crop(plan.crop_before)
     if plan.resize_to is not None:
-        frame = _resize(frame, plan.resize_to)
+        frame = _resize(frame, plan.resize_to, alpha)
     if plan.crop_after is not None:
         frame = frame.crop(plan.crop_after)
     return frame
@@ -246,18 +252,23 @@ def _apply_shrunk(frame: Image.Image, plan: Plan, box: FloatBox) -> Image.Image:
     return frame
 
 
-def _resize(im: Image.Image, size: Size) -> Image.Image:
-    """Bilinear resize, horizontal pass first, each pass rounded to 8 bits, as in Go."""
+def _resize(im: Image.Image, size: Size, alpha: int | None = None) -> Image.Image:
+    """Bilinear resize, horizontal pass first, each pass rounded to 8 bits, as in Go.
+
+    With one alpha shared by every pixel, Go's alpha weights cancel out (or, at 0, leave
+    nothing): the colour is a plain resize, a quarter of the float work's cost.
+    """
     if im.mode != "RGBA":
         return im.resize(size, Image.Resampling.BILINEAR)
+    one_pass = _float_pass if alpha is None else functools.partial(_uniform_alpha_pass, alpha=alpha)
     if im.width != size[0]:
-        im = _straight_alpha_pass(im, (size[0], im.height))
+        im = _straight_alpha_pass(im, (size[0], im.height), one_pass)
     if im.height != size[1]:
-        im = _straight_alpha_pass(im, size)
+        im = _straight_alpha_pass(im, size, one_pass)
     return im
 
 
-def _straight_alpha_pass(im: Image.Image, size: Size) -> Image.Image:
+def _straight_alpha_pass(im: Image.Image, size: Size, one_pass: Callable[[Image.Image, Size], Image.Image]) -> Image.Image:
     """One resize pass over RGBA that weights colour by alpha in float, like Go's imaging.
 
     Pillow's own RGBA resize premultiplies into 8 bits, which wrecks the colour of faint
@@ -269,14 +280,22 @@ def _straight_alpha_pass(im: Image.Image, size: Size) -> Image.Image:
     across = im.height if horizontal else im.width
     step = max(1, STRIP_PIXELS // (im.width if horizontal else im.height))
     if across <= step:
-        return _float_pass(im, size)
+        return one_pass(im, size)
     out = Image.new("RGBA", size)
     for start in range(0, across, step):
         end = min(start + step, across)
         if horizontal:
-            out.paste(_float_pass(im.crop((0, start, im.width, end)), (size[0], end - start)), (0, start))
+            out.paste(one_pass(im.crop((0, start, im.width, end)), (size[0], end - start)), (0, start))
         else:
-            out.paste(_float_pass(im.crop((start, 0, end, im.height)), (end - start, size[1])), (start, 0))
+            out.paste(one_pass(im.crop((start, 0, end, im.height)), (end - start, size[1])), (start, 0))
+    return out
+
+
+def _uniform_alpha_pass(im: Image.Image, size: Size, alpha: int) -> Image.Image:
+    if alpha == 0:
+        return Image.new("RGBA", size)  # Go leaves a pixel with no alpha at all zeros
+    out = im.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+    out.putalpha(alpha)
     return out
 
 

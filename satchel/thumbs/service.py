@@ -4,7 +4,9 @@ Concurrent requests for one thumb share one generation in a process, and a clust
 db/locks.py) makes it one generation across processes and instances: whoever gets the lock
 second finds the thumb made. A fixed number of slots bounds how many run at once, a memory
 budget bounds the pixels they decode (budget.py), and a request that waits longer than
-`max_wait` for the lock, a slot or memory gives up.
+`max_wait` for the lock, a slot or memory gives up. Small images are made in a worker thread;
+big ones in a process of their own (worker.py), which keeps their lock-holding work and their
+memory away from the server's requests.
 Any failure only means "serve the original", so `ensure` answers with the thumb's info or None.
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,15 +24,18 @@ from contextlib import asynccontextmanager
 
 from ..db.locks import Hold
 from ..storage.base import ObjectInfo, Storage, StorageError
-from .budget import TRIM_AFTER, MemoryBudget, decoded_bytes, give_back_memory
+from .budget import MemoryBudget, decoded_bytes
 from .generate import ThumbError, make_thumb
 from .spec import ThumbSize, parse_thumb
+from .worker import NO_THUMB
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = (os.cpu_count() or 1) + 2  # PocketBase's PB_THUMBS_MAX_WORKERS default
 DEFAULT_MAX_WAIT = 60.0  # seconds, PocketBase's PB_THUMBS_MAX_WAIT default
 DEFAULT_MEMORY = 1 << 30  # bytes of decoded images per process
+OWN_PROCESS_FROM = 64 << 20  # decoded bytes from which a thumb is made in a process of its own (16 Mpx)
+WORKER = [sys.executable, "-m", "satchel.thumbs.worker"]
 
 
 class Thumbs:
@@ -43,12 +50,14 @@ class Thumbs:
         hold: Hold | None = None,
         memory: int = DEFAULT_MEMORY,
         tmp_dir: Callable[[], str | None] = lambda: None,
+        own_process_from: int = OWN_PROCESS_FROM,
     ) -> None:
         self.storage = storage
         self._hold = hold or _unlocked
         self.tmp_dir = tmp_dir  # where copies of remote originals go (None: the system's)
         self.max_pixels = max_pixels
         self.max_wait = max_wait
+        self.own_process_from = own_process_from
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="thumbs")
         self._slots = asyncio.Semaphore(max_workers)
         self._memory = MemoryBudget(memory)
@@ -89,7 +98,7 @@ class Thumbs:
                     await self._slots.acquire()
                 try:
                     async with self._local_file(original_key) as path:
-                        data, content_type = await self._generate(path, thumb, stored_type)
+                        data, content_type = await self._generate(path, thumb, size, stored_type)
                     await self.storage.put_bytes(thumb_key, data, content_type)
                 finally:
                     self._slots.release()
@@ -101,14 +110,17 @@ class Thumbs:
             log.exception("thumb %s not made", thumb_key)
             return None
 
-    async def _generate(self, path: str, thumb: ThumbSize, stored_type: str) -> tuple[bytes, str]:
-        """make_thumb in a worker thread, once the memory it will decode is reserved."""
+    async def _generate(self, path: str, thumb: ThumbSize, size: str, stored_type: str) -> tuple[bytes, str]:
+        """make_thumb in a worker thread, or for a big image in a worker process, once the
+        memory it will decode is reserved."""
         loop = asyncio.get_running_loop()
         need = await loop.run_in_executor(self._pool, decoded_bytes, path)
         async with asyncio.timeout(self.max_wait):
             reserved = await self._memory.acquire(need)
         try:
-            return await loop.run_in_executor(self._pool, _make_and_tidy, path, thumb, stored_type, self.max_pixels, need)
+            if need >= self.own_process_from:
+                return await loop.run_in_executor(self._pool, _make_in_own_process, path, size, stored_type, self.max_pixels, self.max_wait)
+            return await loop.run_in_executor(self._pool, make_thumb, path, thumb, stored_type, self.max_pixels)
         finally:
             self._memory.release(reserved)
 
@@ -128,12 +140,19 @@ class Thumbs:
             os.unlink(temp)
 
 
-def _make_and_tidy(path: str, thumb: ThumbSize, stored_type: str, max_pixels: int, decoded: int) -> tuple[bytes, str]:
+def _make_in_own_process(path: str, size: str, stored_type: str, max_pixels: int, timeout: float) -> tuple[bytes, str]:
+    """make_thumb in a worker process (worker.py); one that crashes or overruns `timeout` is no thumb."""
     try:
-        return make_thumb(path, thumb, stored_type, max_pixels)
-    finally:
-        if decoded >= TRIM_AFTER:
-            give_back_memory()
+        run = subprocess.run([*WORKER, path, size, stored_type, str(max_pixels)], capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ThumbError(f"the thumb worker took over {timeout:g} s") from None
+    if run.returncode == NO_THUMB:
+        raise ThumbError(run.stderr.decode(errors="replace").strip())
+    content_type, newline, data = run.stdout.partition(b"\n")
+    if run.returncode != 0 or not newline:
+        reason = run.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {run.returncode}"]
+        raise ThumbError(f"the thumb worker failed: {reason[0]}")
+    return data, content_type.decode()
 
 
 @asynccontextmanager

@@ -1,0 +1,40 @@
+"""`python -m satchel.thumbs.worker SRC SIZE STORED_TYPE MAX_PIXELS`: one thumb, in a process
+of its own.
+
+The server sends big images here (service.py). Decoding and resizing them holds the
+interpreter lock for a hundred milliseconds and more at a time, and leaves hundreds of MB in
+the allocator afterwards; in the server's own process the first stalls every request and the
+second stays. Here neither touches the server: the process exits and gives back every byte, and
+a crash in a decoder costs only this process.
+
+Out: the thumb's content type, a newline, its bytes, on stdout (exit 0); or the reason no thumb
+can be made on stderr (exit `NO_THUMB`).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from PIL import Image
+
+from .generate import ThumbError, make_thumb
+from .spec import parse_thumb
+
+NO_THUMB = 3
+
+
+def main(argv: list[str]) -> int:
+    src, size, stored_type, max_pixels = argv
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel limit is ours: max_pixels
+    try:
+        data, content_type = make_thumb(src, parse_thumb(size), stored_type, int(max_pixels))
+    except ThumbError as exc:
+        print(exc, file=sys.stderr)
+        return NO_THUMB
+    sys.stdout.buffer.write(content_type.encode() + b"\n" + data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
