@@ -176,6 +176,7 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
             field["max"] = 50
     out.append(("source changed", call("PATCH", "/api/collections/posts", headers=admin, json={"fields": fields}).status_code))
     out.append(("view follows", *_answer(call("GET", "/api/collections/aliased", headers=admin))))
+    out.append(("view over it follows", *_answer(call("GET", "/api/collections/nested", headers=admin))))
     # A view's query changes: its fields and records follow; a view over it is rebuilt.
     r = call("PATCH", "/api/collections/aliased", headers=admin, json={"viewQuery": "select id, title as heading, n as num from posts"})
     out.append(("query changed", *_answer(r)))

@@ -52,6 +52,10 @@ class Schema:
     def all(self) -> list[Collection]:
         return list(self.by_id.values())
 
+    def replaced(self, collection: Collection) -> Schema:
+        """This schema with `collection` in place of the one with its id (added if new)."""
+        return Schema([*(c for c in self.all() if c.id != collection.id), collection], self.version)
+
 
 def create_collection(conn: Connection, collection: Collection, view_select: str = "") -> None:
     """Store the collection and make its table (a view: its SQL view, from `view_select`)."""

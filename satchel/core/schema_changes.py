@@ -40,8 +40,7 @@ def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, An
     collection = updated_collection(current, body, stored, view)
     others = views.drop_others(conn, stored, current)
     schema.update_collection(conn, current, collection, view.select if view else "")
-    after = Schema([collection if c.id == collection.id else c for c in stored.all()])
-    views.rebuild(conn, after, others, UPDATE_REFUSED)
+    views.rebuild(conn, stored.replaced(collection), others, UPDATE_REFUSED)
     return collection
 
 

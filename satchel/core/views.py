@@ -156,7 +156,9 @@ def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: 
                 continue
             create_view(conn, view.name, found.select)
             if _without_ids(found.fields) != _without_ids(view.fields):
-                store.save_collection(conn, {**view.data, "fields": found.fields, "updated": now()}, is_new=False)
+                changed = Collection({**view.data, "fields": found.fields, "updated": now()})
+                store.save_collection(conn, changed.data, is_new=False)
+                schema = schema.replaced(changed)  # the views over this one copy its new fields
         if len(failed) == len(pending):
             name, error = failed[0][0].name, failed[0][1]
             if refused is None:
