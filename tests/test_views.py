@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from checks import ok
+import anyio
+from checks import ok, wait_for
+
+from satchel.core import schema_changes
+from satchel.core.state import Satchel
 
 TAGS = {"name": "tags", "type": "base", "fields": [{"name": "label", "type": "text"}]}
 
@@ -51,3 +55,16 @@ def test_a_protected_file_through_a_view_needs_a_file_token_and_the_views_rule(c
     token = ok(client.post("/api/files/token", headers=admin))["token"]
     r = client.get(url, params={"token": token})
     assert (r.status_code, r.content) == (200, b"secret")
+
+
+def test_a_view_made_or_changed_by_another_instance_is_served_here(client, admin, config) -> None:
+    ok(client.post("/api/collections", headers=admin, json=TAGS))
+    ok(client.post("/api/collections/tags/records", headers=admin, json={"label": "a"}))
+    other = Satchel(config)  # a second instance on the same database: its own engine and caches
+    other.init_sync()
+    view = {"name": "labels", "type": "view", "listRule": "", "viewQuery": "select id, label from tags"}
+    anyio.run(other.change_schema, schema_changes.create, view)
+    wait_for(lambda: [r["label"] for r in client.get("/api/collections/labels/records").json().get("items", [])] == ["a"])
+    anyio.run(other.change_schema, schema_changes.update, "labels", {"viewQuery": "select id, (label || label) as twice from tags"})
+    other.db.dispose()
+    wait_for(lambda: [r.get("twice") for r in client.get("/api/collections/labels/records").json().get("items", [])] == ["aa"])
