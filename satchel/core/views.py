@@ -127,12 +127,6 @@ def _check_ids(conn: Connection, select: str) -> None:
         raise ViewQueryError("the query could return records with non-unique ids")
 
 
-def save(conn: Connection, collection: Collection, select: str, old_name: str | None = None) -> None:
-    """(Re)create the collection's SQL view from `select`."""
-    drop_view(conn, old_name or collection.name)
-    create_view(conn, collection.name, select)
-
-
 def drop_others(conn: Connection, stored: Schema, changed: Collection) -> list[Collection]:
     """Drop the SQL view of every view collection but `changed`; they are rebuilt by `rebuild`."""
     others = [c for c in stored.all() if c.is_view and c.id != changed.id]
