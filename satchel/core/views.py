@@ -2,7 +2,8 @@
 
 A view collection is a SQL VIEW named like the collection, so every reader (lists, rules,
 filters, sort, expand) treats it as the table of a collection whose columns are its fields;
-nothing writes to it. Its query runs in the database's own dialect (SQLite SQL on SQLite,
+nothing writes to it, and it shows its sources' rows as committed, with no copy to keep in step
+(a table filled from the query would need refreshing on every source write). Its query runs in the database's own dialect (SQLite SQL on SQLite,
 PostgreSQL SQL on PostgreSQL). As in the reference the view selects `* FROM (query)`, and an
 `id` column that is not text is cast to text.
 
