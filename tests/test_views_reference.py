@@ -68,7 +68,7 @@ LISTS = [
     ("joined", {"expand": "pid", "sort": "body", "fields": "id,expand.pid.title"}), ("counted", {"sort": "-total,id"}),
     ("counted", {"filter": "total > 0 && bumped > 0", "sort": "id"}), ("aliased", {"filter": "heading ~ 'ell'"}),
     ("literal", {}), ("nested", {"sort": "num"}), ("plain", {"filter": "nope = 1"}), ("plain", {"sort": "nope"}),
-    ("plain", {"filter": "secret = 's1'"}), ("liked", {}), ("echoed", {"sort": "id"}),
+    ("plain", {"filter": "secret = 's1'"}), ("liked", {}), ("echoed", {"sort": "id"}), ("plain", {"sort": "-@rowid"}),
 ]
 SOURCE_LISTS = [  # views seen from their sources' side
     {"filter": "@collection.counted.id = id && @collection.counted.total > 1"},
