@@ -159,6 +159,12 @@ def scenario(call: Call, admin: dict[str, str], sqlite: bool) -> list[Any]:
             out.append((SQLITE, query, *_answer(r)))
         else:
             out.append((query, *_answer(r)))
+    for body in ({"name": "_params", "type": "base"}, {"name": "_COLLECTIONS", "type": "view", "viewQuery": "select 'a' as id"}):
+        out.append(("an internal table's name", *_answer(call("POST", "/api/collections", headers=admin, json=body))))
+    out.append(("renamed to an internal table's name", *_answer(call("PATCH", "/api/collections/plain", headers=admin, json={"name": "_params"}))))
+    if sqlite:
+        r = call("POST", "/api/collections", headers=admin, json={"name": "sqlite_x", "type": "view", "viewQuery": "select 'a' as id"})
+        out.append((SQLITE, "a name SQLite keeps", *_answer(r)))
     out.append(("indexes", *_answer(call("POST", "/api/collections", headers=admin, json={
         "name": "bad", "type": "view", "viewQuery": VIEWS["plain"], "indexes": ["create index x on bad (title)"]}))))
     r = call("POST", "/api/collections", headers=admin, json={"name": "torel", "type": "base", "fields": [

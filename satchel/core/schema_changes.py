@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import bad_request, not_found
+from ..db.tables import table_exists
+from ..db.views import error_message
+from ..errors import ApiError, bad_request, field_error, not_found
 from . import schema, views
 from .collection_model import Collection
 from .collections import new_collection, updated_collection, view_query
@@ -29,7 +32,11 @@ def create(conn: Connection, stored: Schema, body: dict[str, Any]) -> Collection
     query = view_query(body)
     view = views.infer(conn, stored, query) if query is not None else None
     collection = new_collection(body, stored, view)
-    schema.create_collection(conn, collection, view.select if view else "")
+    _check_free_name(conn, stored, collection, "Failed to create collection.")
+    try:
+        schema.create_collection(conn, collection, view.select if view else "")
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a name the database keeps for itself (sqlite_*)
+        raise bad_request(f"Failed to create collection. Raw error: \n{error_message(exc)}.") from None
     return collection
 
 
@@ -38,6 +45,8 @@ def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, An
     query = view_query(body, current)
     view = views.infer(conn, stored, query) if query is not None else None
     collection = updated_collection(current, body, stored, view)
+    if collection.name.lower() != current.name.lower():
+        _check_free_name(conn, stored, collection, "Failed to update collection.")
     others = views.drop_others(conn, stored, current)
     schema.update_collection(conn, current, collection, view.select if view else "")
     views.rebuild(conn, stored.replaced(collection), others, UPDATE_REFUSED)
@@ -55,6 +64,13 @@ def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
     schema.delete_collection(conn, collection)
     views.rebuild(conn, Schema([c for c in stored.all() if c.id != collection.id]), others, DELETE_REFUSED)
     return collection
+
+
+def _check_free_name(conn: Connection, stored: Schema, collection: Collection, failed: str) -> None:
+    """A name that is no collection's may still be a table of Satchel's own: refused, as the reference does."""
+    if stored.find_collection(collection.name) is None and table_exists(conn, collection.name):
+        raise ApiError(400, failed, {"name": field_error(
+            "validation_collection_name_invalid", "The name shouldn't match with an existing internal table.")})
 
 
 def _find(stored: Schema, id_or_name: str) -> Collection:
