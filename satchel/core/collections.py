@@ -150,7 +150,7 @@ def _apply(
     collection = Collection(data)
     errors = validate_collection(collection, lookup, current)
     if view is not None:
-        errors.update(_view_errors(collection, view, errors))
+        errors.update(_view_errors(collection, view))
     if errors:
         raise ApiError(400, "Failed to create collection." if is_new else "Failed to update collection.", errors)
     return collection
@@ -231,9 +231,9 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
     return errors
 
 
-def _view_errors(collection: Collection, view: Inference, errors: dict[str, Any]) -> dict[str, Any]:
-    """The reference's checks of a view: fields from a working query with an id, no write rules,
-    no indexes, a query."""
+def _view_errors(collection: Collection, view: Inference) -> dict[str, Any]:
+    """The reference's checks of a view, which come before the common ones on the same keys:
+    fields from a working query with an id, no write rules, no indexes, a query."""
     data = collection.data
     found: dict[str, Any] = {}
     if not collection.fields:
@@ -250,7 +250,7 @@ def _view_errors(collection: Collection, view: Inference, errors: dict[str, Any]
     elif view.error is not None:
         message = f"Invalid query - {view.error[:500]}"
         found["viewQuery"] = field_error("validation_invalid_view_query", message if message.endswith(".") else message + ".")
-    return {k: v for k, v in found.items() if k not in errors or k in ("createRule", "updateRule", "deleteRule", "indexes")}
+    return found
 
 
 def _secret_errors(data: dict[str, Any]) -> dict[str, Any]:
