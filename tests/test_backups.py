@@ -28,6 +28,7 @@ DOCS = {
 
 def _setup(client: TestClient, admin: dict[str, str]) -> dict:
     ok(client.post("/api/collections", headers=admin, json=DOCS))
+    ok(client.post("/api/collections", headers=admin, json={"name": "titles", "type": "view", "viewQuery": "select id, title, n from docs"}))
     return ok(client.post(
         "/api/collections/docs/records", headers=admin,
         data={"title": "before", "n": "1.5", "ok": "true", "meta": '{"a": [1, 2]}'},
@@ -44,7 +45,8 @@ def _state(client: TestClient, admin: dict[str, str]) -> dict:
         for record in ok(client.get("/api/collections/docs/records?sort=id", headers=admin))["items"]:
             files = {name: client.get(f"/api/files/docs/{record['id']}/{name}?token={token}").content for name in record["files"]}
             records[record["id"]] = {k: v for k, v in record.items() if k not in ("collectionId",)} | {"bytes": files}
-    return {"collections": names, "records": records}
+    titles = ok(client.get("/api/collections/titles/records?sort=id", headers=admin))["items"] if "titles" in names else None
+    return {"collections": names, "records": records, "titles": titles}
 
 
 def _change_everything(client: TestClient, admin: dict[str, str], record: dict) -> None:

@@ -34,10 +34,13 @@ DOCS = {
     ],
 }
 
+HEADLINES = {"name": "headlines", "type": "view", "listRule": "", "viewQuery": "select id, title, (n + 1) as bumped, owner, files from docs"}
+
 
 def _fill(client, admin: dict[str, str]) -> dict[str, Any]:
     """Collections, a user, records with files (a thumb made too); returns what the checks need."""
     ok(client.post("/api/collections", headers=admin, json=DOCS))
+    ok(client.post("/api/collections", headers=admin, json=HEADLINES))
     ok(client.patch("/api/settings", headers=admin, json={
         "meta": {"appName": "Moving Out"}, "batch": {"enabled": True}, "backups": {"cron": "0 0 31 2 *", "cronMaxKeep": 4},
     }))
@@ -59,7 +62,7 @@ def _fill(client, admin: dict[str, str]) -> dict[str, Any]:
 def _records(get, headers: dict[str, str]) -> dict[str, Any]:
     return {
         name: ok(get(f"/api/collections/{name}/records?sort=id&perPage=100", headers=headers))["items"]
-        for name in ("docs", "users", "_superusers")
+        for name in ("docs", "headlines", "users", "_superusers")
     }
 
 
@@ -106,6 +109,9 @@ def test_pocketbase_serves_the_export_as_satchel_served_it(client, admin, sat, c
         theirs["_superusers"] = [su for su in theirs["_superusers"] if su["email"] == ADMIN_EMAIL]  # pbref adds its own
         assert theirs == ours
         assert ok(pb.get("/api/collections/docs", headers=ref.auth)) == our_docs
+        assert ok(pb.get("/api/collections/headlines", headers=ref.auth)) == ok(client.get("/api/collections/headlines", headers=admin))
+        through_view = f"/api/files/headlines/{record['id']}/{record['files'][0]}"
+        assert pb.get(through_view).content == client.get(through_view).content == b"first file"
         their_settings = ok(pb.get("/api/settings", headers=ref.auth))
         assert their_settings["s3"]["enabled"] is False  # the files are in storage/ now
         for block in ("meta", "batch", "backups", "logs", "trustedProxy"):

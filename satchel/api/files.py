@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from starlette.requests import Request
 
-from ..core import records, rules, tokens
+from ..core import records, rules, tokens, views
 from ..core.auth import Auth, auth_from_token
 from ..core.collection_model import Collection
 from ..core.fields import FileField, field_type_as
@@ -108,9 +108,15 @@ async def download(request: Request) -> ObjectResponse:
         raise not_found()
     if field.get("protected") and not await can_download_protected(request, collection):
         raise not_found()
+    owner, owner_id = collection, record_id
+    if collection.is_view:  # the file is its source record's
+        found = await views.file_source(sat, collection, field["name"], filename)
+        if found is None:
+            raise not_found()
+        owner, owner_id = found
     try:
         storage = sat.storage()
-        served = await served_object(request, storage, collection, record_id, field, filename)
+        served = await served_object(request, storage, owner, owner_id, field, filename)
     except StorageInitError:
         raise ApiError(500, "Filesystem initialization failure.") from None
     except StorageError:

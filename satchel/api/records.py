@@ -52,6 +52,14 @@ def request_info(request: Request, auth: Auth | None, body: dict[str, Any] | Non
     )
 
 
+def writable_or_400(request: Request) -> Collection:
+    """The path's collection, if its records can be written: a view's can't (before any rule)."""
+    collection = collection_or_404(request)
+    if collection.is_view:
+        raise bad_request("Unsupported collection type.")
+    return collection
+
+
 def _deny_null_rule(collection: Collection, rule: str, auth: Auth | None) -> None:
     if collection.rule(rule) is None and not is_superuser(auth):
         raise ApiError(403, ONLY_SUPERUSERS)
@@ -69,12 +77,13 @@ def _check_superuser_only_fields(request: Request, auth: Auth | None) -> None:
 
 
 def _order(request: Request, collection: Collection, info: rules.RequestInfo) -> list[Any]:
-    """The `sort` parameter's ORDER BY, then creation order so that pages are stable."""
+    """The `sort` parameter's ORDER BY, then creation order so that pages are stable (a view's
+    rows come in its query's order, as in the reference)."""
     sat = satchel(request)
     table = sat.schema.table(collection)
     raw = query_value(request, "sort")
     order = rules.order_by(rules.scope_of(sat), collection, info, raw)
-    if any(part.strip() == "@random" for part in raw.split(",")):
+    if collection.is_view or any(part.strip() == "@random" for part in raw.split(",")):
         return order
     tiebreak = [table.c[name].asc() for name in ("created", "id") if collection.field(name) is not None]
     return order + tiebreak
@@ -158,7 +167,7 @@ def _uploads(body: Any) -> dict[str, list[str]]:
 
 
 async def create_record(request: Request) -> JSONResponse:
-    collection = collection_or_404(request)
+    collection = writable_or_400(request)
     auth = await current_auth(request)
     _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
@@ -181,7 +190,7 @@ async def create_record(request: Request) -> JSONResponse:
 
 
 async def update_record(request: Request) -> JSONResponse:
-    collection = collection_or_404(request)
+    collection = writable_or_400(request)
     auth = await current_auth(request)
     _deny_null_rule(collection, "updateRule", auth)
     sat = satchel(request)
@@ -198,7 +207,7 @@ async def update_record(request: Request) -> JSONResponse:
 
 
 async def delete_record(request: Request) -> Response:
-    collection = collection_or_404(request)
+    collection = writable_or_400(request)
     auth = await current_auth(request)
     _deny_null_rule(collection, "deleteRule", auth)
     await _find_allowed(request, collection, "deleteRule", request_info(request, auth))

@@ -34,8 +34,9 @@ from sqlalchemy.engine import Connection
 from ..db import store, versions
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StoredObject
+from . import views
 from .collection_model import Collection
-from .schema import create_collection, delete_collection, table_for
+from .schema import Schema, create_collection, delete_collection, table_for
 from .state import SETTINGS_KEY, Satchel
 
 FORMAT = "satchel-backup"
@@ -92,6 +93,8 @@ def _dump_database(sat: Satchel, zf: zipfile.ZipFile) -> None:
             for data in definitions:
                 out.write(orjson.dumps(data) + b"\n")
         for data in definitions:
+            if data["type"] == "view":
+                continue  # its rows are its sources'
             table = table_for(Collection(data))
             names = [str(name) for name in table.c.keys()]  # plain str: orjson refuses subclasses as keys
             rows = conn.execute(sa.select(table).execution_options(yield_per=ROWS_PER_INSERT))
@@ -218,11 +221,15 @@ async def _restore_object(storage: Storage, zf: zipfile.ZipFile, key: str, entry
 
 def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> None:
     versions.bump(conn)  # first: the schema lock, and every process reloads once this commits
-    for data in store.load_collections(conn):
+    # Views first: PostgreSQL won't drop a table a view reads.
+    for data in sorted(store.load_collections(conn), key=lambda d: d["type"] != "view"):
         delete_collection(conn, Collection(data))
     with zf.open("collections.jsonl") as listing:
         collections = [Collection(data) for data in _lines(listing)]
     for collection in collections:
+        if collection.is_view:
+            store.save_collection(conn, collection.data, is_new=True)
+            continue
         create_collection(conn, collection)
         table = table_for(collection)
         with zf.open(f"records/{collection.id}.jsonl") as rows:
@@ -234,6 +241,7 @@ def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> No
                     batch = []
             if batch:
                 conn.execute(table.insert(), batch)
+    views.rebuild(conn, Schema(collections), [c for c in collections if c.is_view], refused=None)
     settings = orjson.loads(zf.read("settings.json") or b"{}")
     current = orjson.loads(store.get_param(conn, SETTINGS_KEY) or "{}")
     for name in DEPLOYMENT_SETTINGS:

@@ -12,7 +12,7 @@ from .auth_defaults import TOKEN_OPTIONS
 
 RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
 AUTH_RULES = ("authRule", "manageRule")
-TYPES = ("base", "auth")
+TYPES = ("base", "auth", "view")
 SUPERUSERS = "_superusers"
 
 
@@ -32,6 +32,11 @@ class Collection:
     @property
     def is_auth(self) -> bool:
         return self.data["type"] == "auth"
+
+    @property
+    def is_view(self) -> bool:
+        """Records read from a SQL view over other collections; nothing writes them."""
+        return self.data["type"] == "view"
 
     @property
     def is_superusers(self) -> bool:

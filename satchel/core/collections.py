@@ -17,6 +17,7 @@ from .fields.date import now
 from .fields.text import generate
 from .rules import rule_error
 from .schema import Schema
+from .views import Inference
 
 _NAME = re.compile(r"^\w+$", re.ASCII)
 
@@ -73,9 +74,9 @@ def _secret() -> str:
     return generate("[a-zA-Z0-9]{50}")
 
 
-def new_collection(body: dict[str, Any], lookup: Schema, check: bool = True) -> Collection:
+def new_collection(body: dict[str, Any], lookup: Schema, *, check: bool = True, view: Inference | None = None) -> Collection:
     """Build and check a collection from a create request body (`check=False`: the caller
-    validates it later, against the schema as it will be)."""
+    validates it later, against the schema as it will be; `view`: what its query makes of a view)."""
     check_body(body)
     type_ = body.get("type") or "base"
     name: str = body["name"] if isinstance(body.get("name"), str) else ""
@@ -96,17 +97,30 @@ def new_collection(body: dict[str, Any], lookup: Schema, check: bool = True) -> 
         for kind in TOKEN_OPTIONS:
             data[kind]["secret"] = _secret()
         data["indexes"] = auth_indexes(data["id"], name)
+    if type_ == "view":
+        data["viewQuery"] = ""
     system = auth_system_fields() if type_ == "auth" else [id_field()]
-    return _apply(data, body, system, lookup, is_new=True, check=check)
+    return _apply(data, body, system, lookup, is_new=True, check=check, view=view)
 
 
-def updated_collection(current: Collection, body: dict[str, Any], lookup: Schema, check: bool = True) -> Collection:
+def updated_collection(
+    current: Collection, body: dict[str, Any], lookup: Schema, *, check: bool = True, view: Inference | None = None
+) -> Collection:
     """Apply a PATCH body over a collection, keeping its system fields and secrets."""
     check_body(body)
     data = copy.deepcopy(current.data)
     data["updated"] = now()
     system = [f for f in current.fields if f.get("system")]
-    return _apply(data, body, system, lookup, is_new=False, current=current, check=check)
+    return _apply(data, body, system, lookup, is_new=False, current=current, check=check, view=view)
+
+
+def view_query(body: dict[str, Any], current: Collection | None = None) -> str | None:
+    """The query a create or update body gives a view collection; None when it is no view."""
+    type_ = current.data["type"] if current is not None else body.get("type")
+    if type_ != "view":
+        return None
+    query = body.get("viewQuery")
+    return query if isinstance(query, str) else (current.data.get("viewQuery", "") if current is not None else "")
 
 
 def _apply(
@@ -117,6 +131,7 @@ def _apply(
     is_new: bool,
     current: Collection | None = None,
     check: bool = True,
+    view: Inference | None = None,
 ) -> Collection:
     if "fields" in body and not isinstance(body["fields"], list):
         raise bad_request("Failed to load the submitted data due to invalid formatting.")
@@ -130,11 +145,16 @@ def _apply(
         _apply_auth_options(data, body)
     if isinstance(body.get("indexes"), list):
         data["indexes"] = [i for i in body["indexes"] if isinstance(i, str)]
-    if "fields" in body or is_new:
+    if view is not None:  # a view's fields come from its query alone
+        data["viewQuery"] = view_query(body, current)
+        data["fields"] = view.fields
+    elif "fields" in body or is_new:
         existing = current.fields if current else []
         data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
     collection = Collection(data)
     errors = validate_collection(collection, lookup, current) if check else {}
+    if view is not None:
+        errors.update(_view_errors(collection, view))
     if errors:
         raise ApiError(400, "Failed to create collection." if is_new else "Failed to update collection.", errors)
     return collection
@@ -197,7 +217,7 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
     field_errors: dict[str, Any] = {}
     seen: set[str] = set()
     for index, field in enumerate(collection.fields):
-        problems = _field_errors(field, seen, lookup)
+        problems = _field_errors(field, seen, lookup, collection.is_view)
         if problems:
             field_errors[str(index)] = problems
     if field_errors:
@@ -213,6 +233,28 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
     if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
         errors["indexes"] = _problems(problems)
     return errors
+
+
+def _view_errors(collection: Collection, view: Inference) -> dict[str, Any]:
+    """The reference's checks of a view, which come before the common ones on the same keys:
+    fields from a working query with an id, no write rules, no indexes, a query."""
+    data = collection.data
+    found: dict[str, Any] = {}
+    if not collection.fields:
+        found["fields"] = field_error("validation_required", "Cannot be blank.")
+    elif not any(f["name"] == "id" and f.get("primaryKey") for f in collection.fields):
+        found["fields"] = field_error("validation_missing_primary_key", 'Missing or invalid "id" PK field.')
+    for rule in ("createRule", "updateRule", "deleteRule"):
+        if data.get(rule) is not None:
+            found[rule] = field_error("validation_nil", "Must be blank.")
+    if data.get("indexes"):
+        found["indexes"] = field_error("validation_indexes_not_supported", "View collections don't support indexes.")
+    if not data["viewQuery"]:
+        found["viewQuery"] = field_error("validation_required", "Cannot be blank.")
+    elif view.error is not None:
+        message = f"Invalid query - {view.error[:500]}"
+        found["viewQuery"] = field_error("validation_invalid_view_query", message if message.endswith(".") else message + ".")
+    return found
 
 
 def _secret_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +307,7 @@ def _rule_errors(collection: Collection, schema: Schema) -> dict[str, Any]:
     return errors
 
 
-def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema) -> dict[str, Any]:
+def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema, in_view: bool) -> dict[str, Any]:
     problems: dict[str, Any] = {}
     name = field.get("name")
     if not name:
@@ -277,4 +319,8 @@ def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema) -> dict
     else:
         seen.add(name.lower())
     problems.update(field_type(field).validate_options(field, lookup))
+    target = lookup.find_collection(field["collectionId"]) if field["type"] == "relation" and field.get("collectionId") else None
+    if "collectionId" not in problems and target is not None and target.is_view and not in_view:
+        problems["collectionId"] = field_error(
+            "validation_relation_field_non_view_base_collection", "Only view collections are allowed to have relations to other views.")
     return problems

@@ -13,6 +13,7 @@ Thumbs are left out: PocketBase makes them again.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ from .collections import new_collection
 from .schema import Schema, columns, table_for
 from .state import Satchel, autodate_fields, stored_settings
 
+log = logging.getLogger("satchel.export")
 ROWS_PER_READ = 500
 _OWN = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
 _REFS = [
@@ -92,13 +94,20 @@ def _export_database(sat: Satchel, path: str) -> dict[str, int]:
     try:
         counts: dict[str, int] = {}
         with snapshot(sat) as conn:
+            views: list[tuple[str, str]] = []
             for data in store.load_collections(conn):
                 collection = Collection(data)
+                if collection.is_view:  # no rows of its own: made once every table is there
+                    writer.add_collection_row(collection_row(data))
+                    views.append((collection.name, data.get("viewQuery") or ""))
+                    continue
                 writer.add_collection(collection_row(data), columns(collection), data.get("indexes") or [])
                 table = table_for(collection)
                 rows = conn.execute(sa.select(table).execution_options(yield_per=ROWS_PER_READ))
                 counts[collection.name] = writer.add_rows(collection.name, list(table.c.keys()), (tuple(row) for row in rows))
             settings = stored_settings(conn)
+        for name in writer.add_views(views):
+            log.warning("view collection %s exported without its view: SQLite can't run its query", name)
         for collection in _pocketbase_only():
             writer.add_collection(collection_row(collection.data), columns(collection), collection.data["indexes"])
         settings["s3"] = {**settings["s3"], "enabled": False}  # the files are in storage/ now

@@ -71,7 +71,8 @@ class _Walk:
 
     def references(self, collection: Collection) -> list[tuple[Collection, dict[str, Any]]]:
         if collection.id not in self._references:
-            self._references[collection.id] = references(self.schema, collection)
+            # A view's relations are its sources' own: nothing to unlink or cascade in it.
+            self._references[collection.id] = [(c, f) for c, f in references(self.schema, collection) if not c.is_view]
         return self._references[collection.id]
 
     def delete(self, collection: Collection, rows: list[dict[str, Any]]) -> None:

@@ -44,6 +44,8 @@ class Save:
 
 
 def from_row(collection: Collection, row: dict[str, Any]) -> dict[str, Any]:
+    if collection.is_view:
+        return {f["name"]: field_type(f).from_view(row.get(f["name"]), f) for f in collection.fields}
     return {f["name"]: field_type(f).from_db(row.get(f["name"]), f) for f in collection.fields}
 
 

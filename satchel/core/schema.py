@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import store, tables
 from ..db.indexes import create_index
+from ..db.views import create_view, drop_view
 from .collection_model import Collection
 from .fields import field_type
 
@@ -51,14 +52,28 @@ class Schema:
     def all(self) -> list[Collection]:
         return list(self.by_id.values())
 
+    def replaced(self, collection: Collection) -> Schema:
+        """This schema with `collection` in place of the one with its id (added if new)."""
+        return Schema([*(c for c in self.all() if c.id != collection.id), collection], self.version)
 
-def create_collection(conn: Connection, collection: Collection) -> None:
+
+def create_collection(conn: Connection, collection: Collection, view_select: str = "") -> None:
+    """Store the collection and make its table (a view: its SQL view, from `view_select`)."""
     store.save_collection(conn, collection.data, is_new=True)
-    tables.create_record_table(conn, table_for(collection), collection.data["indexes"])
+    if collection.is_view:
+        create_view(conn, collection.name, view_select)
+    else:
+        tables.create_record_table(conn, table_for(collection), collection.data["indexes"])
 
 
-def update_collection(conn: Connection, old: Collection, new: Collection) -> None:
-    """Migrate the collection's table: rename it, then drop, rename and add columns by field id."""
+def update_collection(conn: Connection, old: Collection, new: Collection, view_select: str = "") -> None:
+    """Migrate the collection's table: rename it, then drop, rename and add columns by field id
+    (a view's SQL view is made again from `view_select`)."""
+    if new.is_view:
+        drop_view(conn, old.name)
+        create_view(conn, new.name, view_select)
+        store.save_collection(conn, new.data, is_new=False)
+        return
     if old.name != new.name:
         tables.rename_table(conn, old.name, new.name)
         new.data["indexes"] = [i.replace(f"`{old.name}`", f"`{new.name}`") for i in new.data["indexes"]]
@@ -96,5 +111,8 @@ def _convert_column(conn: Connection, collection: Collection, field: dict[str, A
 
 
 def delete_collection(conn: Connection, collection: Collection) -> None:
-    tables.drop_record_table(conn, collection.name)
+    if collection.is_view:
+        drop_view(conn, collection.name)
+    else:
+        tables.drop_record_table(conn, collection.name)
     store.delete_collection_row(conn, collection.id)

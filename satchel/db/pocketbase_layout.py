@@ -87,16 +87,49 @@ class PocketBaseWriter:
         self.conn.executescript(SYSTEM_TABLES)
         self.conn.execute("BEGIN")
 
-    def add_collection(self, row: dict[str, Any], columns: list[tuple[str, str, Any]], indexes: list[str]) -> None:
-        """The `_collections` row (JSON columns as values), its table and its indexes."""
+    def add_collection_row(self, row: dict[str, Any]) -> None:
+        """The `_collections` row (JSON columns as values); a view collection has nothing more
+        until `add_views`."""
         values = [orjson.dumps(row[c]).decode() if c in ("fields", "indexes", "options") else row[c] for c in COLLECTION_COLUMNS]
         self.conn.execute(
             f"INSERT INTO `_collections` ({', '.join(map(_quoted, COLLECTION_COLUMNS))}) VALUES ({', '.join('?' * len(values))})",
             values,
         )
+
+    def add_collection(self, row: dict[str, Any], columns: list[tuple[str, str, Any]], indexes: list[str]) -> None:
+        """The `_collections` row, its table and its indexes."""
+        self.add_collection_row(row)
         self.conn.execute(f"CREATE TABLE {_quoted(row['name'])} ({', '.join(column_sql(*column) for column in columns)})")
         for index in indexes:
             self.conn.execute(index)
+
+    def add_views(self, views: list[tuple[str, str]]) -> list[str]:
+        """Make each (name, query) view as PocketBase does (`SELECT * FROM (query)`, a non-text id
+        cast to text), views over views after their sources; returns the names whose query
+        SQLite can't run (a query written for PostgreSQL), left without their view."""
+        pending = views
+        while pending:
+            failed = [(name, query) for name, query in pending if not self._add_view(name, query)]
+            if len(failed) == len(pending):
+                return [name for name, _ in failed]
+            pending = failed
+        return []
+
+    def _add_view(self, name: str, query: str) -> bool:
+        self.conn.execute("SAVEPOINT view")
+        try:
+            self.conn.execute(f"CREATE VIEW {_quoted(name)} AS SELECT * FROM ({query})")
+            info = self.conn.execute(f"PRAGMA table_info({_quoted(name)})").fetchall()
+            if not any(col[1].lower() == "id" and str(col[2]).lower() == "text" for col in info):
+                picked = [f"CAST({_quoted(c[1])} as TEXT) {_quoted(c[1])}" if c[1] == "id" else _quoted(c[1]) for c in info]
+                self.conn.execute(f"DROP VIEW {_quoted(name)}")
+                self.conn.execute(f"CREATE VIEW {_quoted(name)} AS SELECT * FROM (SELECT {','.join(picked)} FROM ({query}))")
+        except sqlite3.Error:
+            self.conn.execute("ROLLBACK TO view")
+            return False
+        finally:
+            self.conn.execute("RELEASE view")
+        return True
 
     def add_rows(self, table: str, names: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
         """Insert `rows` (values in the order of `names`), a batch at a time; returns how many."""

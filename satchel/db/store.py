@@ -92,6 +92,13 @@ def select_columns(conn: Connection, table: sa.Table, columns: list[str], ids: l
     return {row[0]: list(row[1:]) for row in conn.execute(query)}
 
 
+def rows_naming(conn: Connection, table: sa.Table, column: str, text: str) -> list[tuple[str, Any]]:
+    """(id, value) of the rows whose `column` holds `text` somewhere (a first look: the caller
+    checks the value exactly)."""
+    query = sa.select(table.c.id, table.c[column]).where(table.c[column].contains(text, autoescape=True))
+    return [(row[0], row[1]) for row in conn.execute(query)]
+
+
 def count_ids(conn: Connection, table: sa.Table, ids: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids))).scalar_one()
 

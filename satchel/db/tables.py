@@ -127,6 +127,13 @@ def drop_indexes(conn: Connection, table: str) -> None:
         conn.execute(sa.text(f"DROP INDEX IF EXISTS {_quote(conn, index['name'] or '')}"))
 
 
+def table_exists(conn: Connection, name: str) -> bool:
+    """Whether a table or view of that name exists, its case aside (SQLite's names ignore it)."""
+    inspector = sa.inspect(conn)
+    names = [*inspector.get_table_names(), *inspector.get_view_names()]
+    return name.lower() in {n.lower() for n in names}
+
+
 def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote_identifier(name)
 

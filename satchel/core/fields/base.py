@@ -109,5 +109,9 @@ class FieldType:
     def from_db(self, value: Any, field: dict[str, Any]) -> Any:
         return value
 
+    def from_view(self, value: Any, field: dict[str, Any]) -> Any:
+        """A value read from a view collection's column, which any query may have filled."""
+        return self.from_db(value, field)
+
     def to_json(self, value: Any, field: dict[str, Any]) -> Any:
         return value

@@ -8,6 +8,7 @@ from .base import FieldType, RecordLookup
 from .casting import go_numbers
 
 DEFAULT_MAX_SIZE = 1 << 20
+_JSON_STARTS = frozenset('0123456789-"[{')
 
 
 class JsonField(FieldType):
@@ -42,6 +43,19 @@ class JsonField(FieldType):
 
     def to_db(self, value: Any, field: dict[str, Any]) -> str | None:
         return None if value is None else deepjson.dumps(value).decode()
+
+    def from_view(self, value: Any, field: dict[str, Any]) -> Any:
+        """As the reference reads a view's column into a json field: text is JSON when it is
+        `null`, `true`, `false` or valid JSON starting like a number, string, list or object,
+        else it is a string ("" included); other values are themselves."""
+        if not isinstance(value, str):
+            return go_numbers(value)
+        if value in ("null", "true", "false") or value[:1] in _JSON_STARTS:
+            try:
+                return deepjson.stored(value)
+            except ValueError:
+                return value
+        return value
 
     def from_db(self, value: Any, field: dict[str, Any]) -> Any:
         if value is None or value == "":

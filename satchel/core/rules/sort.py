@@ -51,6 +51,8 @@ def order_by(scope: Scope, collection: Collection, request: RequestInfo, raw: st
         if name == RANDOM:
             clauses.append(sa.func.random())
         elif name == ROWID:
+            if collection.is_view:  # a view has no rowid, nor the reference's sort by it
+                raise FilterError("no rowid column in a view")
             clauses += _rowid(scope, table, desc)
         else:
             clauses += _field_keys(scope, collection, request, table, name, desc)
