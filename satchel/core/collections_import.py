@@ -5,6 +5,10 @@ and laid over it; with `deleteMissing` the stored collections and fields the imp
 out go (system ones stay). Every collection is checked against the schema as the import
 leaves it, so collections may point at each other; the first one that fails refuses the
 whole import, whose changes run in the one transaction of `Satchel.change_schema`.
+
+View collections come last, as in the reference: every stored SQL view is dropped first (a
+table can't change under one), then the imported views read their fields from their queries
+against the tables as imported, and the stored views the import leaves are built again.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from sqlalchemy.engine import Connection
 
 from ..db import tables
 from ..db.indexes import parse_index, unknown_columns
+from ..db.views import drop_view
 from ..errors import ApiError, field_error, sentenize
-from . import schema
+from . import schema, views
 from .collection_model import TYPES, Collection
 from .collection_shape import INVALID
-from .collections import new_collection, updated_collection, validate_collection
+from .collections import new_collection, updated_collection, validate_collection, view_query
 from .fields import FIELD_TYPES, field_id
 from .fields.casting import to_str
 from .schema import Schema
@@ -57,19 +62,51 @@ def import_collections(conn: Connection, stored: Schema, items: list[dict[str, A
     for (collection, current), data in zip(planned, ordered, strict=True):
         errors = _errors(collection, current, data, after)
         if errors:
-            raise _failure(f"Data validations failed for collection {json.dumps(collection.name)} ({collection.id}):\n{_raw(errors)}")
+            raise _invalid(collection, errors)
+    for stored_view in (c for c in stored.all() if c.is_view):
+        drop_view(conn, stored_view.name)
     for collection in deleted:  # first, so an imported collection may take a deleted one's name
         schema.delete_collection(conn, collection)
-    for collection, current in planned:
+    for (collection, current), data in zip(planned, ordered, strict=True):
+        select = ""
+        if collection.is_view:
+            collection, select = _inferred_view(conn, after, collection, current, data)
+            after = after.replaced(collection)  # a view over this one copies its fields
         try:
             if current is None:
-                schema.create_collection(conn, collection)
+                schema.create_collection(conn, collection, select)
             else:
-                schema.update_collection(conn, current, collection)
+                schema.update_collection(conn, current, collection, select)
         except sa.exc.SQLAlchemyError as exc:  # e.g. two collections of one name: the reference's failure too
             raw = f"failed to save collection {json.dumps(collection.name)}: {getattr(exc, 'orig', None) or exc}"
             raise _failure(f"Failed to import the collections configuration. Raw error:\n{raw}") from exc
+    left = [c for c in stored.all() if c.is_view and c.id not in gone]
+    views.rebuild(conn, after, left, "Failed to import the collections configuration. Raw error:\n[{view}] {error}.")
     return deleted
+
+
+def _inferred_view(
+    conn: Connection, after: Schema, planned: Collection, current: Collection | None, data: dict[str, Any]
+) -> tuple[Collection, str]:
+    """An imported view with the fields its query gives over the tables as imported, checked as
+    the reference saves one: a query that fails is a failed save, then the usual checks; and
+    the SELECT its SQL view is made from."""
+    body = {**data, "id": planned.id, "name": planned.name}
+    inference = views.infer(conn, after, view_query(body, current) or "")
+    if inference.error is not None:
+        raw = f"failed to save collection {json.dumps(planned.name)}: {inference.error}"
+        raise _failure(f"Failed to import the collections configuration. Raw error:\n{raw}")
+    others = Schema([c for c in after.all() if c.id != planned.id])  # its own name and id are free
+    try:
+        if current is None:
+            return new_collection(body, others, view=inference), inference.select
+        return updated_collection(current, body, others, view=inference), inference.select
+    except ApiError as exc:
+        raise _invalid(planned, exc.data) from exc
+
+
+def _invalid(collection: Collection, errors: dict[str, Any]) -> ApiError:
+    return _failure(f"Data validations failed for collection {json.dumps(collection.name)} ({collection.id}):\n{_raw(errors)}")
 
 
 def _index_failures(collection: Collection) -> dict[str, Any]:
@@ -87,7 +124,8 @@ def _index_failures(collection: Collection) -> dict[str, Any]:
 def _errors(collection: Collection, current: Collection | None, data: dict[str, Any], after: Schema) -> dict[str, Any]:
     """The reference validates an imported collection after saving it, as an update of the stored
     one or else of itself: so a new collection's id is never checked, nor its name against itself."""
-    errors = validate_collection(collection, after, current or collection)
+    # a view is checked once its sources are saved, with the fields its query gives (_inferred_view)
+    errors = {} if collection.is_view else validate_collection(collection, after, current or collection)
     type_ = collection.data["type"]
     if current is None and type_ not in TYPES:
         errors["type"] = field_error("validation_in_invalid", "Must be a valid value.")
