@@ -173,8 +173,9 @@ class _Progress:
 def import_pocketbase(args: argparse.Namespace) -> int:
     """Move a stopped PocketBase's data directory into this Satchel's database and storage."""
     from .core.pocketbase.report import summary_text
-    from .core.pocketbase.run import ImportRefused, ImportStopped
+    from .core.pocketbase.run import ImportStopped
     from .core.pocketbase.run import import_pocketbase as run_import
+    from .core.pocketbase.target import ImportRefused
     from .db.pocketbase import PocketBaseReadError
     from .storage.base import StorageError
 

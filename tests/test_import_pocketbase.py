@@ -84,6 +84,7 @@ def _collections(call: Any, users_id: str) -> str:
     ok(call("PATCH", "/api/collections/users", json={"fields": [
         *ok(call("GET", "/api/collections/users"))["fields"], {"name": "nickname", "type": "text"},
     ]}))
+    ok(call("POST", "/api/collections", json={"name": "tag_labels", "type": "view", "listRule": "", "viewQuery": "SELECT id, label FROM tags"}))
     return posts["id"]
 
 
@@ -114,7 +115,7 @@ def _build(pb_dir: str) -> Source:
         ok(call("POST", "/api/collections/posts/records", json={"title": "Second", "owner": user["id"], "tags": [tag_ids[2]]}))
         ok(call("PATCH", "/api/settings", json={"meta": {"appName": "Imported App", "appURL": "https://old.example.com"}, "batch": {"enabled": True, "maxRequests": 7}}))
         user_token = ok(client.post("/api/collections/users/auth-with-password", json={"identity": USER_EMAIL, "password": USER_PASSWORD}))["token"]
-        records = {name: ok(call("GET", f"/api/collections/{name}/records?sort=id&perPage=100")) for name in ("users", "tags", "posts", "_superusers")}
+        records = {name: ok(call("GET", f"/api/collections/{name}/records?sort=id&perPage=100")) for name in ("users", "tags", "posts", "_superusers", "tag_labels")}
         collections = ok(call("GET", "/api/collections?perPage=100"))["items"]
         file_token = ok(call("POST", "/api/files/token"))["token"]
         downloads = {}
@@ -289,25 +290,41 @@ def test_files_records_name_but_pocketbase_lacks_are_counted(source: Source, tmp
     assert code == 0 and "warning: records name 1 files that PocketBase's own storage lacks" in out, out + err
 
 
-def _with_view(pb_dir: str, tmp_path) -> str:
+def _with_sqlite_only_view(source: Source, tmp_path) -> str:
+    """A copy of the data dir with a view whose query only SQLite reads (GLOB), its fields as
+    PocketBase made them for the same columns."""
     copy = str(tmp_path / "pb_view")
-    shutil.copytree(pb_dir, copy)
+    shutil.copytree(source.pb_dir, copy)
+    fields = next(c["fields"] for c in source.collections if c["name"] == "tag_labels")
     conn = sqlite3.connect(os.path.join(copy, "data.db"))
+    query = "SELECT id, label FROM tags WHERE label GLOB 'a*'"
     with conn:
+        conn.execute(f"CREATE VIEW tag_a AS {query}")
         conn.execute(
-            "INSERT INTO _collections (id, system, type, name, fields, indexes, options, created, updated) "
-            "VALUES ('pbc_view1', 0, 'view', 'tag_view', '[]', '[]', '{\"viewQuery\": \"SELECT id FROM tags\"}', '2024-01-01 00:00:00.000Z', '2024-01-01 00:00:00.000Z')"
+            "INSERT INTO _collections (id, system, type, name, fields, indexes, listRule, options, created, updated) "
+            "VALUES ('pbc_view1', 0, 'view', 'tag_a', ?, '[]', '', ?, '2024-01-01 00:00:00.000Z', '2024-01-01 00:00:00.000Z')",
+            (json.dumps(fields), json.dumps({"viewQuery": query})),
         )
     conn.close()
     return copy
 
 
-def test_a_view_collection_is_named_and_nothing_is_imported(source: Source, tmp_path, capsys):
-    data_dir = tmp_path / "sb_data"
-    code, _out, err = _run(_with_view(source.pb_dir, tmp_path), "--dir", str(data_dir), capsys=capsys)
+def test_a_view_query_this_database_cannot_run_is_named_and_nothing_is_imported(source: Source, target, tmp_path, capsys):
+    config, flags = target
+    code, out, err = _run(_with_sqlite_only_view(source, tmp_path), *flags, capsys=capsys)
+    if not config.db_url:  # SQLite runs PocketBase's SQLite SQL
+        assert code == 0, out + err
+        app = create_app(config)
+        with TestClient(app) as client:
+            assert [item["label"] for item in ok(client.get("/api/collections/tag_a/records"))["items"]] == ["a"]
+        app.state.satchel.dispose()
+        return
     assert code == 1
-    assert "nothing was imported" in err and "'tag_view' is a view collection" in err
-    assert not data_dir.exists()
+    assert "nothing was imported" in err and "view collection 'tag_a': its query does not run on this postgresql database" in err
+    sat = Satchel(config)
+    sat.init_sync()
+    assert sat.schema.find_collection("tags") is None and sat.settings["meta"]["appName"] != "Imported App"
+    sat.dispose()
 
 
 def test_a_running_pocketbase_is_refused(source: Source, tmp_path, capsys):

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from ...db.pocketbase import PocketBaseDB
-from ..collection_model import TYPES, Collection
+from ..collection_model import Collection
 from ..collections import validate_collection
 from ..fields import FIELD_TYPES, field_type
 from ..schema import Schema
@@ -28,10 +28,8 @@ OAUTH_LINKS = "_externalAuths"
 #: auth options Satchel has no flow for: on, they let users sign in in ways Satchel can't follow
 UNSUPPORTED_AUTH = {"oauth2": "OAuth2", "mfa": "multi-factor", "otp": "one-time password"}
 SETTINGS_KEY = "settings"
-#: collection types the import carries. A view joins once Satchel has them and apply_collections
-#: makes each from its query after the tables (a query PostgreSQL can't run named as a problem);
-#: has_own_rows already keeps its rows from being copied.
-IMPORTED_TYPES = ("base", "auth")
+#: collection types the import carries (a view is made from its query after the tables: target.py)
+IMPORTED_TYPES = ("base", "auth", "view")
 
 
 @dataclass
@@ -82,8 +80,7 @@ def collection_problems(data: dict[str, Any]) -> list[str]:
     """Why a PocketBase collection can't be carried as it is (nothing: it can)."""
     name = data["name"]
     if data["type"] not in IMPORTED_TYPES:
-        which = "the import can't carry yet" if data["type"] in TYPES else "this Satchel does not support"
-        return [f"collection {name!r} is a {data['type']} collection, which {which}"]
+        return [f"collection {name!r} is a {data['type']} collection, which this Satchel does not support"]
     problems = [
         f"collection {name!r} has {label} sign-in enabled, which Satchel does not support: switch it off in PocketBase first"
         for option, label in UNSUPPORTED_AUTH.items()
@@ -96,8 +93,7 @@ def collection_problems(data: dict[str, Any]) -> list[str]:
 
 
 def has_own_rows(collection: Collection) -> bool:
-    """Base and auth collections hold records to copy; a view (once Satchel has them) reads its
-    sources' records and is made from its query after the tables, so it gets none."""
+    """Base and auth collections hold records to copy; a view reads its sources' records."""
     return collection.data["type"] != "view"
 
 

@@ -26,18 +26,10 @@ from ..state import DEFAULT_SETTINGS, Satchel, s3_storage
 from . import records
 from .files import FileTally, copy_file, each, matches, record_files
 from .plan import Plan, has_own_rows, make_plan
-from .target import apply_collections, clashes, merged_settings
+from .target import ImportRefused, apply_collections, clashes, merged_settings
 from .values import RowConverter
 
 Progress = Callable[[str], None]
-
-
-class ImportRefused(Exception):
-    """The data directory holds something Satchel can't carry; nothing was written."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class ImportStopped(Exception):
@@ -147,10 +139,10 @@ async def _import(sat: Satchel, pb: PocketBaseDB, pb_dir: str, plan: Plan, progr
     problems = await sat.db.read(clashes, sat.schema, plan.collections)
     if problems:
         raise ImportRefused(problems)
+    summary.kept = await sat.change_schema(apply_collections, plan.collections)  # first: a view may still refuse
     if plan.settings is not None:
         stored, summary.settings_taken, summary.settings_unknown = merged_settings(plan.settings, sat.settings)
         await sat.change_settings(lambda _current: stored)
-    summary.kept = await sat.change_schema(apply_collections, plan.collections)
     source, target = source_storage(pb_dir, plan.settings), sat.storage()
     same_place = _same_bucket((plan.settings or {}).get("s3") or {}, sat.settings["s3"])
     summary.storage = _where(sat, same_place)
