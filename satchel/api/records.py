@@ -26,6 +26,7 @@ from .body import BODY_LIMIT, read_body
 from .context import JSONResponse, collection_or_404, current_auth, query_value, satchel
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
+from .rate_limits import check_collection
 
 ONLY_SUPERUSERS = "Only superusers can perform this action."
 SUPERUSER_ONLY_FIELDS = ("@collection.", "@request.")
@@ -82,6 +83,7 @@ def _order(request: Request, collection: Collection, info: rules.RequestInfo) ->
 
 async def list_records(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("list",))
     auth = await current_auth(request)
     sat = satchel(request)
     _deny_null_rule(collection, "listRule", auth)
@@ -147,6 +149,7 @@ async def _find_allowed(request: Request, collection: Collection, rule: str, inf
 
 async def view_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("view",))
     auth = await current_auth(request)
     _deny_null_rule(collection, "viewRule", auth)
     values = await _find_allowed(request, collection, "viewRule", request_info(request, auth))
@@ -159,6 +162,7 @@ def _uploads(body: Any) -> dict[str, list[str]]:
 
 async def create_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("create",))
     auth = await current_auth(request)
     _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
@@ -182,6 +186,7 @@ async def create_record(request: Request) -> JSONResponse:
 
 async def update_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("update",))
     auth = await current_auth(request)
     _deny_null_rule(collection, "updateRule", auth)
     sat = satchel(request)
@@ -199,6 +204,7 @@ async def update_record(request: Request) -> JSONResponse:
 
 async def delete_record(request: Request) -> Response:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("delete",))
     auth = await current_auth(request)
     _deny_null_rule(collection, "deleteRule", auth)
     await _find_allowed(request, collection, "deleteRule", request_info(request, auth))
