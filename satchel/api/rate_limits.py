@@ -57,30 +57,36 @@ def collection_route(method: str, path: str) -> tuple[str, ...] | None:
 
 async def check_path(request: Request) -> None:
     """The check in front of every route but the collection handlers'."""
-    await _check(request, path_labels(request.method, request.scope["path"]), "")
+    sat = satchel(request)
+    if sat.settings["rateLimits"]["enabled"]:
+        await _check(sat, request, path_labels(request.method, request.scope["path"]), "")
 
 
 async def check_collection(request: Request, collection: Collection, actions: tuple[str, ...]) -> None:
     """A collection handler's check (a batch's sub-requests count apart from direct requests)."""
-    if not satchel(request).settings["rateLimits"]["enabled"]:
-        return
-    labels = collection_labels(collection.name, actions, request.method, request.scope["path"])
-    batch = request.scope.get("satchel", {}).get("context") == BATCH_CONTEXT
-    await _check(request, labels, f"{collection.id}:{'batch:' if batch else ''}{'+'.join(actions)}")
-
-
-async def _check(request: Request, labels: list[str], bucket: str) -> None:
     sat = satchel(request)
-    block = sat.settings["rateLimits"]
-    if not block["enabled"]:
-        return
-    headers: dict[str, str] = {}
-    for name, value in request.scope["headers"]:
-        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    client = request.client.host if request.client else ""
-    ip = real_ip(headers, client, sat.settings["trustedProxy"])
-    if not sat.rate_limits.allows(block, labels, await current_auth(request), ip, bucket):
+    if sat.settings["rateLimits"]["enabled"]:
+        labels = collection_labels(collection.name, actions, request.method, request.scope["path"])
+        batch = request.scope["satchel"].get("context") == BATCH_CONTEXT
+        await _check(sat, request, labels, f"{collection.id}:{'batch:' if batch else ''}{'+'.join(actions)}")
+
+
+async def _check(sat: Satchel, request: Request, labels: list[str], bucket: str) -> None:
+    auth = await current_auth(request)
+    if not sat.rate_limits.allows(sat.settings["rateLimits"], labels, auth, client_ip(sat, request.scope), bucket):
         raise ApiError(429, TOO_MANY)
+
+
+def client_ip(sat: Satchel, scope: Scope) -> str:
+    """The client's IP as the reference's RealIP gives it: from the trusted proxy headers, if any."""
+    remote = scope["client"][0] if scope.get("client") else ""
+    proxy = sat.settings["trustedProxy"]
+    if not proxy["headers"]:
+        return remote
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return real_ip(headers, remote, proxy)
 
 
 class RateLimitChecks:

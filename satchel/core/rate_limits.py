@@ -101,19 +101,26 @@ def _network(item: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None
 
 
-def find_rule(rules: list[dict[str, Any]], labels: list[str], audiences: tuple[str, str]) -> dict[str, Any] | None:
-    """The rule for a request with these labels (most specific first): for each label, a rule
-    named by it, else a prefix rule (a label ending in `/`) it starts with; only rules whose
-    audience is one of `audiences`."""
-    prefixes = [rule for rule in rules if rule["label"].endswith("/") and rule["audience"] in audiences]
-    for label in labels:
+class Matcher:
+    """Finds the rule of a request from its labels (most specific first): for each label, a
+    rule named by it, else a prefix rule (a label ending in `/`) it starts with; of the rules
+    whose audience is one of `audiences`, the first in the settings' order."""
+
+    def __init__(self, rules: list[dict[str, Any]], audiences: tuple[str, str]) -> None:
+        self.named: dict[str, dict[str, Any]] = {}
         for rule in rules:
-            if rule["label"] == label and rule["audience"] in audiences:
+            if rule["audience"] in audiences:
+                self.named.setdefault(rule["label"], rule)
+        self.prefixes = [(r["label"], r) for r in rules if r["label"].endswith("/") and r["audience"] in audiences]
+
+    def find(self, labels: list[str]) -> dict[str, Any] | None:
+        for label in labels:
+            if (rule := self.named.get(label)) is not None:
                 return rule
-        for rule in prefixes:
-            if (label + "/").startswith(rule["label"]):
-                return rule
-    return None
+            for prefix, rule in self.prefixes:
+                if (label + "/").startswith(prefix):
+                    return rule
+        return None
 
 
 def path_labels(method: str, path: str) -> list[str]:
@@ -141,6 +148,7 @@ class RateLimits:
 
     def __init__(self, counts_path: str) -> None:
         self.counts = WindowCounts(counts_path)
+        self._matchers: tuple[list[dict[str, Any]], Matcher, Matcher] | None = None
 
     def allows(self, block: dict[str, Any], labels: list[str], auth: Auth | None, ip: str, bucket: str = "") -> bool:
         """Whether a request with `labels` from `ip` may pass. `bucket` keeps its count apart from
@@ -148,11 +156,17 @@ class RateLimits:
         Superusers, excluded IPs and requests no rule names always pass."""
         if auth is not None and auth.is_superuser or not ip or is_excluded(block, ip):
             return True
-        rule = find_rule(block["rules"], labels, ("", AUTH) if auth else ("", GUEST))
+        rule = self._matcher(block["rules"], auth is not None).find(labels)
         if rule is None:
             return True
         key = f"{bucket or rule['label']}\0{rule['audience']}\0{ip}"
         return self.counts.consume(key, rule["maxRequests"], rule["duration"], int(time.time()))
+
+    def _matcher(self, rules: list[dict[str, Any]], authenticated: bool) -> Matcher:
+        """The matcher of these rules, made again only when the settings (loaded whole) change."""
+        if self._matchers is None or self._matchers[0] is not rules:
+            self._matchers = rules, Matcher(rules, ("", GUEST)), Matcher(rules, ("", AUTH))
+        return self._matchers[2] if authenticated else self._matchers[1]
 
     def restart(self) -> None:
         self.counts.restart()

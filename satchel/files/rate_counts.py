@@ -18,8 +18,7 @@ import mmap
 import os
 import struct
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
 
 MAGIC = b"SATRC001"  # the layout's version: a file of another layout is cleared on open
 HEADER = struct.Struct("<8sq")  # magic, generation (moved by `restart`, part of every slot's key)
@@ -39,60 +38,56 @@ class WindowCounts:
         self.path = path
         self._map: mmap.mmap | None = None
         self._fd = -1
-        self._pid = 0
         self._thread_lock = threading.Lock()  # flock excludes other processes, not this one's threads
+        _OPENED.add(self)
 
     def consume(self, key: str, limit: int, window: int, now: int) -> bool:
         """Take one request from `key`'s allowance of `limit` per `window` seconds (windows start
         at the first request after the previous one ended); False once it is used up."""
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-        with self._locked() as table:
-            generation = HEADER.unpack_from(table)[1]
-            tag = ((digest ^ (generation * MIX)) & MASK) | 1
-            base = HEADER.size + (tag >> 1) % SETS * SET.size
-            slots = SET.unpack_from(table, base)
-            victim, victim_end = 0, None
-            for way in range(WAYS):
-                found, start, length, left = slots[way * 4 : way * 4 + 4]
-                if found == tag:
-                    if now - start >= length or length != window:
-                        start, left = now, limit
-                    allowed = left > 0
-                    SLOT.pack_into(table, base + way * SLOT.size, tag, start, window, left - allowed)
-                    return allowed
-                end = start + length if found and now - start < length else 0  # 0: free or ended
-                if victim_end is None or end < victim_end:
-                    victim, victim_end = way, end
-            SLOT.pack_into(table, base + victim * SLOT.size, tag, now, window, limit - 1)
-            return limit > 0
+        table = self._hold()
+        try:
+            return _consume(table, digest, limit, window, now)
+        finally:
+            self._release()
 
     def restart(self) -> None:
         """Forget every count (PocketBase starts its counts again whenever the settings are saved)."""
-        with self._locked() as table:
+        table = self._hold()
+        try:
             magic, generation = HEADER.unpack_from(table)
             HEADER.pack_into(table, 0, magic, (generation + 1) & 0x7FFFFFFFFFFFFFFF)
+        finally:
+            self._release()
 
     def close(self) -> None:
-        if self._map is not None and self._pid == os.getpid():
+        if self._map is not None:
             self._map.close()
             os.close(self._fd)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop the map without closing it: after a fork it belongs to the parent (and a flock
+        on the inherited descriptor would be shared with the parent's)."""
         self._map, self._fd = None, -1
 
-    @contextmanager
-    def _locked(self) -> Iterator[mmap.mmap]:
-        with self._thread_lock:
-            table = self._open()
+    def _hold(self) -> mmap.mmap:
+        """The table, held against every other process and thread until `_release`. (Plain
+        calls, not a context manager: this runs on every request while rate limits are on.)"""
+        self._thread_lock.acquire()
+        try:
+            table = self._map or self._open()
             fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield table
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return table
+
+    def _release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
 
     def _open(self) -> mmap.mmap:
-        """The mapped table of this process (a forked child opens its own: a flock on an
-        inherited descriptor would be shared with the parent)."""
-        if self._map is not None and self._pid == os.getpid():
-            return self._map
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -106,5 +101,37 @@ class WindowCounts:
         except BaseException:
             os.close(fd)
             raise
-        self._map, self._fd, self._pid = table, fd, os.getpid()
+        self._map, self._fd = table, fd
         return table
+
+
+_OPENED: weakref.WeakSet[WindowCounts] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for counts in _OPENED:
+        counts._forget()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _consume(table: mmap.mmap, digest: int, limit: int, window: int, now: int) -> bool:
+    """`WindowCounts.consume` once the table is held (the common case, a key already counting,
+    stays in C as much as it can: this runs on every request while rate limits are on)."""
+    generation = HEADER.unpack_from(table)[1]
+    tag = ((digest ^ (generation * MIX)) & MASK) | 1
+    base = HEADER.size + (tag >> 1) % SETS * SET.size
+    slots = SET.unpack_from(table, base)
+    tags = slots[0::4]
+    if tag in tags:
+        way = tags.index(tag)
+        start, length, left = slots[way * 4 + 1 : way * 4 + 4]
+        if now - start >= length or length != window:
+            start, left = now, limit
+    else:  # a new count, in a free or ended slot, else in the one whose window ends first
+        ends = [start + length if found and now - start < length else 0 for found, start, length in zip(tags, slots[1::4], slots[2::4], strict=True)]
+        way = ends.index(min(ends))
+        start, left = now, limit
+    SLOT.pack_into(table, base + way * SLOT.size, tag, start, window, left - (left > 0))
+    return left > 0
