@@ -191,6 +191,12 @@ def limit_answers(call: Call, admin: dict[str, str]) -> list[Any]:
             if response.status_code == 429 or path == "/api/batch" and response.status_code != 200:
                 out.append((response.json() if method != "HEAD" else None, {k: response.headers.get(k) for k in TAGS}))
         out.append((block, statuses))
+    # rules of a renamed collection follow its new name
+    rules = [rule("posts:list", 1), rule("posts_x:view"), rule("notes:list", 1), rule("*:create")]
+    assert call("PATCH", "/api/settings", headers=admin, json={"rateLimits": {"rules": rules}}).status_code == 200
+    assert call("PATCH", "/api/collections/posts", headers=admin, json={"name": "articles"}).status_code == 200
+    out.append(call("GET", "/api/settings", headers=admin).json()["rateLimits"]["rules"])
+    out.append([call("GET", "/api/collections/articles/records").status_code for _ in range(2)])
     # a settings save starts the counts again
     assert call("PATCH", "/api/settings", headers=admin, json={"rateLimits": {"rules": [rule("/api/health")]}}).status_code == 200
     out.append([call("GET", "/api/health").status_code for _ in range(2)])

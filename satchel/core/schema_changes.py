@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Connection
 
+from ..db import store
 from ..errors import bad_request, not_found
 from . import schema
 from .collection_model import Collection
 from .collections import new_collection, updated_collection
 from .record_delete import references
 from .schema import Schema
+from .state import SETTINGS_KEY, stored_settings
 
 
 def create(conn: Connection, stored: Schema, body: dict[str, Any]) -> Collection:
@@ -31,7 +34,19 @@ def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, An
     current = _find(stored, id_or_name)
     collection = updated_collection(current, body, stored)
     schema.update_collection(conn, current, collection)
+    if collection.name != current.name:
+        _rename_rate_limit_labels(conn, current.name, collection.name)
     return collection
+
+
+def _rename_rate_limit_labels(conn: Connection, old: str, new: str) -> None:
+    """Rate-limit rules named `old:action` follow the collection to `new:action`, as in the reference."""
+    settings = stored_settings(conn)
+    rules = settings["rateLimits"]["rules"]
+    renamed = [{**r, "label": new + ":" + r["label"][len(old) + 1 :]} if r["label"].startswith(old + ":") else r for r in rules]
+    if renamed != rules:
+        settings["rateLimits"]["rules"] = renamed
+        store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
 
 
 def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
