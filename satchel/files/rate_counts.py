@@ -19,6 +19,8 @@ import os
 import struct
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 MAGIC = b"SATRC001"  # the layout's version: a file of another layout is cleared on open
 HEADER = struct.Struct("<8sq")  # magic, generation (moved by `restart`, part of every slot's key)
@@ -29,6 +31,7 @@ SET = struct.Struct("<" + "Qqqq" * WAYS)
 SIZE = HEADER.size + SETS * SET.size  # 2 MiB, pages touched as sets are used
 MIX = 0x9E3779B97F4A7C15  # spreads a generation over the hash's bits
 MASK = (1 << 64) - 1
+T = TypeVar("T")
 
 
 class WindowCounts:
@@ -45,20 +48,11 @@ class WindowCounts:
         """Take one request from `key`'s allowance of `limit` per `window` seconds (windows start
         at the first request after the previous one ended); False once it is used up."""
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-        table = self._hold()
-        try:
-            return _consume(table, digest, limit, window, now)
-        finally:
-            self._release()
+        return self._locked(_consume, digest, limit, window, now)
 
     def restart(self) -> None:
         """Forget every count (PocketBase starts its counts again whenever the settings are saved)."""
-        table = self._hold()
-        try:
-            magic, generation = HEADER.unpack_from(table)
-            HEADER.pack_into(table, 0, magic, (generation + 1) & 0x7FFFFFFFFFFFFFFF)
-        finally:
-            self._release()
+        self._locked(_next_generation)
 
     def close(self) -> None:
         if self._map is not None:
@@ -71,21 +65,16 @@ class WindowCounts:
         on the inherited descriptor would be shared with the parent's)."""
         self._map, self._fd = None, -1
 
-    def _hold(self) -> mmap.mmap:
-        """The table, held against every other process and thread until `_release`. (Plain
-        calls, not a context manager: this runs on every request while rate limits are on.)"""
-        self._thread_lock.acquire()
-        try:
+    def _locked(self, change: Callable[..., T], *args: Any) -> T:
+        """`change(table, *args)` while this process and thread alone hold the table. (Plain
+        calls, no context manager: this runs on every request while rate limits are on.)"""
+        with self._thread_lock:
             table = self._map or self._open()
             fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._thread_lock.release()
-            raise
-        return table
-
-    def _release(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._thread_lock.release()
+            try:
+                return change(table, *args)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _open(self) -> mmap.mmap:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -114,6 +103,11 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+
+
+def _next_generation(table: mmap.mmap) -> None:
+    magic, generation = HEADER.unpack_from(table)
+    HEADER.pack_into(table, 0, magic, (generation + 1) & 0x7FFFFFFFFFFFFFFF)
 
 
 def _consume(table: mmap.mmap, digest: int, limit: int, window: int, now: int) -> bool:
