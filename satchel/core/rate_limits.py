@@ -150,17 +150,18 @@ class RateLimits:
         self.counts = WindowCounts(counts_path)
         self._matchers: tuple[list[dict[str, Any]], Matcher, Matcher] | None = None
 
-    def allows(self, block: dict[str, Any], labels: list[str], auth: Auth | None, ip: str, bucket: str = "") -> bool:
-        """Whether a request with `labels` from `ip` may pass. `bucket` keeps its count apart from
-        other handlers' under the same rule ("" for the rule's own count, shared by all paths).
-        Superusers, excluded IPs and requests no rule names always pass."""
+    def refusing_rule(self, block: dict[str, Any], labels: list[str], auth: Auth | None, ip: str, bucket: str = "") -> dict[str, Any] | None:
+        """The rule that refuses a request with `labels` from `ip`, or None when it may pass.
+        `bucket` keeps its count apart from other handlers' under the same rule ("" for the
+        rule's own count, shared by all paths). Superusers, excluded IPs and requests no rule
+        names always pass."""
         if auth is not None and auth.is_superuser or not ip or is_excluded(block, ip):
-            return True
+            return None
         rule = self._matcher(block["rules"], auth is not None).find(labels)
         if rule is None:
-            return True
+            return None
         key = f"{bucket or rule['label']}\0{rule['audience']}\0{ip}"
-        return self.counts.consume(key, rule["maxRequests"], rule["duration"], int(time.time()))
+        return None if self.counts.consume(key, rule["maxRequests"], rule["duration"], int(time.time())) else rule
 
     def _matcher(self, rules: list[dict[str, Any]], authenticated: bool) -> Matcher:
         """The matcher of these rules, made again only when the settings (loaded whole) change."""
