@@ -18,9 +18,12 @@ pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference poc
 
 Call = Callable[..., httpx.Response]
 R = "/api/collections/items/records"
-STORED = {"t": "Hello", "tags": ["a", "b"], "n": 5, "flag": True, "j": {"k": 1}}
+O1, O2 = "other0000000001", "other0000000002"
+STORED = {"t": "Hello", "tags": ["a", "b"], "n": 5, "flag": True, "j": {"k": 1}, "rel": [O1]}
 #: per field: (empty, another value)
-VALUES: dict[str, tuple[Any, Any]] = {"t": ("", "HELLO"), "tags": ([], ["c"]), "n": (0, 6), "flag": (False, False), "j": ({}, [1])}
+VALUES: dict[str, tuple[Any, Any]] = {
+    "t": ("", "HELLO"), "tags": ([], ["c"]), "n": (0, 6), "flag": (False, False), "j": ({}, [1]), "rel": ([], [O2]),
+}
 EXPRESSIONS = [
     *(f"@request.body.{f}:{m}" for f in STORED for m in ("isset = true", "isset = false", "changed = true", "changed = false")),
     "@request.body.tags:length = 0", "@request.body.tags:length > 1", "@request.body.tags:length = 2",
@@ -30,6 +33,8 @@ EXPRESSIONS = [
     "@request.body.t:changed = true && t = 'Hello'", "@request.body.nope:isset = false", "@request.body.nope:changed = false",
     "@request.body.j = null", "@request.body.j = 'null'", "@request.body.j = ''", "@request.body.j = '\"\"'",
     "@request.body.j.k = 1", "@request.body.j ~ 'k'", "@request.body.j:lower = '[1]'", "@request.body.j:length = 0",
+    "@request.body.rel:length = 1", "@request.body.rel:each = 'other0000000002'", "@request.body.rel.name ?= 'two'",
+    "@request.body.rel.name:isset = true", "@request.body.n = 6", "@request.body.tags:length = 3",
 ]
 
 
@@ -37,7 +42,7 @@ def bodies(field: str) -> list[tuple[str, dict[str, Any]]]:
     empty, other = VALUES[field]
     return [
         ("json", {}), ("json", {field: None}), ("json", {field: empty}), ("json", {field: STORED[field]}),
-        ("json", {field: other}), ("form", {field: ""}), ("form", {"other": "x"}),
+        ("json", {field: other}), ("form", {field: ""}), ("form", {"other": "x"}), ("json", {field + "+": other}),
     ]
 
 
@@ -46,8 +51,13 @@ def setup(call: Call, admin: dict[str, str]) -> None:
         {"name": "t", "type": "text"}, {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
         {"name": "n", "type": "number"}, {"name": "flag", "type": "bool"}, {"name": "j", "type": "json"},
     ]
+    others = call("POST", "/api/collections", headers=admin, json={"name": "others", "fields": [{"name": "name", "type": "text"}]})
+    assert others.status_code == 200, others.text
+    fields.append({"name": "rel", "type": "relation", "collectionId": others.json()["id"], "maxSelect": 5})
     created = call("POST", "/api/collections", headers=admin, json={"name": "items", "type": "base", "fields": fields})
     assert created.status_code == 200, created.text
+    for other_id, name in ((O1, "one"), (O2, "two")):
+        assert call("POST", "/api/collections/others/records", headers=admin, json={"id": other_id, "name": name}).status_code == 200
 
 
 def answers(call: Call, admin: dict[str, str]) -> list[Any]:
