@@ -108,6 +108,7 @@ def scenarios(file: str) -> list[tuple[dict[str, Any], list[tuple[str, str, str,
         ({"rules": [rule("GET /api/health", 1), rule("/api/health", 2)]}, [health] * 2 + [("guest", "HEAD", "/api/health", {})] * 3),
         ({"rules": [rule("/api/", 3)]}, [health, ("guest", "GET", "/api/settings", {}), health, health, ("guest", "GET", "/api/nope", {})]),
         ({"rules": [rule("/api/health/", 1)]}, [health, health]),
+        ({"rules": [rule("/api/", 1)]}, [health, ("guest", "GET", "/api/realtime", {})]),  # a stream never opened
         ({"rules": [rule("get /api/health", 1), rule("/api/health/x", 1), rule("/api/healt/", 1)]}, [health] * 3),
         ({"rules": [rule("/", 2)]}, [("guest", "GET", "/nope", {}), ("guest", "POST", "/api/nope", {}), health, ("guest", "PUT", P, {})]),
         ({"rules": [rule("*:list", 2)]}, [("guest", "GET", P, {}), ("guest", "GET", N, {}), ("guest", "GET", P, {}),
