@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .api import auth, auth_flows, backups, batch, collections, crons, files, health, impersonate, logs, realtime, records, settings
 from .api.context import JSONResponse
 from .api.object_response import ObjectResponse
+from .api.rate_limits import RateLimitChecks, check_path
 from .api.request_log import RecordRequests
 from .clean_paths import CleanPaths
 from .config import Config
@@ -189,6 +190,14 @@ class RealtimeStreams:
         for name, value in scope["headers"]:
             if name == b"origin":
                 origin = value  # the last one wins, as in HeadersMiddleware's dict
+        try:  # the check in front of every route: ask for the settings another process may have changed
+            await scope["app"].state.satchel.refresh()
+            await check_path(Request(scope, receive))
+        except ApiError as exc:
+            response = await api_error(Request(scope, receive), exc)
+            response.raw_headers = finish_headers(response.raw_headers, False, origin)
+            await response(scope, receive, send)
+            return
         headers = finish_headers(realtime.STREAM_HEADERS, False, origin)
         await realtime.stream(scope["app"].state.realtime, scope, receive, send, headers)
 
@@ -263,7 +272,7 @@ def create_app(config: Config | None = None) -> Starlette:
     middleware = [
         Middleware(RecordRequests, log=requests, crash=server_error), Middleware(CleanPaths),
         Middleware(FileDownloads, sat=sat), Middleware(RealtimeStreams),
-        Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat),
+        Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat), Middleware(RateLimitChecks, sat=sat),
     ]
     app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect

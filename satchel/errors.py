@@ -15,11 +15,12 @@ def sentenize(message: str) -> str:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, data: dict[str, Any] | None = None) -> None:
+    def __init__(self, status: int, message: str, data: dict[str, Any] | None = None, details: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = sentenize(message)
         self.data = data or {}
+        self.details = details  # for the request log only: the reference's raw error behind the answer
 
     def body(self) -> dict[str, Any]:
         return {"data": self.data, "message": self.message, "status": self.status}

@@ -10,6 +10,8 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from satchel.core.collections import collection_id
+
 Call = Callable[..., Any]  # call(method, path, json=..., headers=...) -> httpx-like response
 
 PASSWORD = "password-123"
@@ -298,6 +300,10 @@ EXPANDS: list[dict[str, str]] = [
         "author.team.authors_via_team.team.authors_via_team.team.nope.x",
         "comments_via_post.post.comments_via_post.post.comments_via_post.post.nope,author..team",
         ",".join(["author"] * 2000), ",".join(f"author.x{i}" for i in range(500)) + ",editors",
+        # the legacy back-relation syntax, by collection name or id
+        "comments(post)", "comments(post).by", "bundles(items)", "author.profiles(author)", "comments(post),comments_via_post",
+        f"{collection_id('base', 'comments')}(post).by.team", f"{collection_id('base', 'comments')}_via_post", "comments(nope)",
+        "nope(post)", "comments(post", "comments(post)x", "comments((post))", "comments(post).post.comments(post)", "comments()",
     ]
 ] + [
     {"fields": f} for f in [
@@ -306,4 +312,4 @@ EXPANDS: list[dict[str, str]] = [
     ]
 ] + [
     {"expand": "author.team,editors", "fields": f} for f in ["id,expand.author.name", "*,expand.author.team.name", "expand", "expand.editors.id,id"]
-]
+] + [{"expand": "comments(post)", "fields": f} for f in ["id,expand.comments(post).msg", "expand"]]

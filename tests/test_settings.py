@@ -67,9 +67,11 @@ def test_settings_of_the_wrong_json_type_are_the_reference_400(client, admin, bo
     assert response.json()["message"] == "An error occurred while loading the submitted data."
 
 
-def test_null_settings_leave_the_current_values(client, admin):
-    ok(client.patch("/api/settings", json={"s3": {"bucket": "kept"}}, headers=admin))
+def test_null_settings_are_zero_values_as_the_reference_decodes_them(client, admin):
+    """PocketBase 0.40 decodes with encoding/json/v2, where null makes any value its zero."""
     for body in ({"s3": None}, {"s3": {"bucket": None}}):
+        ok(client.patch("/api/settings", json={"s3": {"bucket": "gone", "forcePathStyle": True}}, headers=admin))
         response = client.patch("/api/settings", json=body, headers=admin)
         assert response.status_code == 200, response.text
-        assert response.json()["s3"]["bucket"] == "kept"
+        assert response.json()["s3"]["bucket"] == ""
+        assert response.json()["s3"]["forcePathStyle"] is (body["s3"] is not None)

@@ -25,6 +25,7 @@ from ..thumbs.spec import thumb_allowed
 from .context import JSONResponse, query_value, require_auth, satchel
 from .object_response import ObjectResponse, asked_headers, object_response
 from .picker import picked_json
+from .rate_limits import check_collection, check_path
 
 log = logging.getLogger("satchel.files")
 
@@ -95,10 +96,12 @@ async def download(request: Request) -> ObjectResponse:
     sat = satchel(request)
     # Extra path segments fall through to the static handler; an encoded %2F does not.
     if request.scope.get("raw_path", b"").split(b"?")[0].count(b"/") != 5:
+        await check_path(request)  # the reference's static files route
         raise not_found("File not found.")
     collection = sat.find_collection(request.path_params["collection"])
     if collection is None:
         raise not_found("Missing or invalid collection context.")
+    await check_collection(request, collection, ("file",))
     record_id, filename = request.path_params["record"], request.path_params["filename"]
     values = await records.find(sat, collection, record_id) if record_id else None
     if values is None:

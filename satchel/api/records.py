@@ -26,6 +26,7 @@ from .body import BODY_LIMIT, read_body
 from .context import JSONResponse, collection_or_404, current_auth, query_value, satchel
 from .listing import offset_of, page_body, page_params
 from .picker import pick_response
+from .rate_limits import check_collection
 
 ONLY_SUPERUSERS = "Only superusers can perform this action."
 SUPERUSER_ONLY_FIELDS = ("@collection.", "@request.")
@@ -52,9 +53,11 @@ def request_info(request: Request, auth: Auth | None, body: dict[str, Any] | Non
     )
 
 
-def writable_or_400(request: Request) -> Collection:
-    """The path's collection, if its records can be written: a view's can't (before any rule)."""
+async def writable_or_400(request: Request, action: str) -> Collection:
+    """The path's collection, once the rate limits let the request through, if its records can
+    be written: a view's can't (before any rule)."""
     collection = collection_or_404(request)
+    await check_collection(request, collection, (action,))
     if collection.is_view:
         raise bad_request("Unsupported collection type.")
     return collection
@@ -91,6 +94,7 @@ def _order(request: Request, collection: Collection, info: rules.RequestInfo) ->
 
 async def list_records(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("list",))
     auth = await current_auth(request)
     sat = satchel(request)
     _deny_null_rule(collection, "listRule", auth)
@@ -156,6 +160,7 @@ async def _find_allowed(request: Request, collection: Collection, rule: str, inf
 
 async def view_record(request: Request) -> JSONResponse:
     collection = collection_or_404(request)
+    await check_collection(request, collection, ("view",))
     auth = await current_auth(request)
     _deny_null_rule(collection, "viewRule", auth)
     values = await _find_allowed(request, collection, "viewRule", request_info(request, auth))
@@ -167,7 +172,7 @@ def _uploads(body: Any) -> dict[str, list[str]]:
 
 
 async def create_record(request: Request) -> JSONResponse:
-    collection = writable_or_400(request)
+    collection = await writable_or_400(request, "create")
     auth = await current_auth(request)
     _deny_null_rule(collection, "createRule", auth)
     sat = satchel(request)
@@ -190,7 +195,7 @@ async def create_record(request: Request) -> JSONResponse:
 
 
 async def update_record(request: Request) -> JSONResponse:
-    collection = writable_or_400(request)
+    collection = await writable_or_400(request, "update")
     auth = await current_auth(request)
     _deny_null_rule(collection, "updateRule", auth)
     sat = satchel(request)
@@ -207,7 +212,7 @@ async def update_record(request: Request) -> JSONResponse:
 
 
 async def delete_record(request: Request) -> Response:
-    collection = writable_or_400(request)
+    collection = await writable_or_400(request, "delete")
     auth = await current_auth(request)
     _deny_null_rule(collection, "deleteRule", auth)
     await _find_allowed(request, collection, "deleteRule", request_info(request, auth))

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ..core.collection_shape import fits
 from ..core.cron_schedule import InvalidCron, parse
+from ..core.rate_limits import RULE_KEYS, rule_of, settings_errors
 from ..core.state import s3_storage
 from ..errors import ApiError, bad_request, field_error, sentenize
 from ..storage.base import StorageError
@@ -76,16 +77,26 @@ def logs_errors(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """`patch` over `current`; null leaves a value as it is, as decoding into the Go struct does."""
+    """`patch` over `current`, as Go's encoding/json/v2 decodes into the settings struct: an
+    object merges into the value there, null makes it zero, any other value replaces it."""
     out = copy.deepcopy(current)
     for key, value in patch.items():
-        if value is None:
+        if key not in out:
             continue
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out[key] = _zero(out[key])
+        elif isinstance(value, dict) and isinstance(out[key], dict):
             out[key] = _merge(out[key], value)
-        elif key in out:
+        else:
             out[key] = value
     return out
+
+
+def _zero(value: Any) -> Any:
+    """Go's zero value of a setting shaped like `value`."""
+    if isinstance(value, dict):
+        return {key: _zero(item) for key, item in value.items()}
+    return type(value)()
 
 
 async def view_settings(request: Request) -> JSONResponse:
@@ -95,10 +106,14 @@ async def view_settings(request: Request) -> JSONResponse:
 
 def patched(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """The settings `patch` makes of the stored ones, or the reference's 400."""
-    if not fits(patch, stored):  # the reference decodes into typed structs: a wrong JSON type is its 400
+    template = {**stored, "rateLimits": {**stored["rateLimits"], "rules": [RULE_KEYS]}}
+    if not fits(patch, template):  # the reference decodes into typed structs: a wrong JSON type is its 400
         raise bad_request("An error occurred while loading the submitted data.")
     settings = _merge(stored, patch)
+    settings["rateLimits"]["rules"] = [rule_of(rule) for rule in settings["rateLimits"]["rules"]]
     errors = {}
+    if problems := settings_errors(settings["rateLimits"]):
+        errors["rateLimits"] = problems
     if problems := batch_errors(settings["batch"]):
         errors["batch"] = problems
     if problems := s3_errors(settings["s3"]):
@@ -118,6 +133,7 @@ async def update_settings(request: Request) -> JSONResponse:
     with await read_body(request) as body:
         patch = body.values
     settings = await sat.change_settings(lambda stored: patched(stored, patch))
+    sat.rate_limits.restart()  # as the reference does on every save
     # as the reference does on every save: drop the logs the new settings would not have kept
     await sat.logs.delete_old(settings["logs"]["maxDays"], settings["logs"]["minLevel"])
     return picked_json(request, public_settings(settings))

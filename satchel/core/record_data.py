@@ -26,13 +26,20 @@ def split_key(key: str) -> tuple[str, str]:
     return key, ""
 
 
+def takes_modifier(field: dict[str, Any], modifier: str) -> bool:
+    """Whether the field has a setter for `name+`, `+name` or `name-` (else the key names no
+    field, as in the reference): numbers add and subtract, select, relation and file fields all three."""
+    if field["type"] == "number":
+        return modifier in ("+", "-")
+    return isinstance(field_type(field), MultiValueField)
+
+
 def apply_modifier(field: dict[str, Any], current: Any, modifier: str, value: Any) -> Any:
     ftype = field_type(field)
     if field["type"] == "number":
         delta = to_float(value)
-        return to_float(current) + (delta if modifier == "+" else -delta if modifier == "-" else 0)
-    if not isinstance(ftype, MultiValueField):  # select, relation, file
-        return current
+        return to_float(current) + (delta if modifier == "+" else -delta)
+    assert isinstance(ftype, MultiValueField), "callers ask takes_modifier first"
     old = to_str_list(current)
     if modifier == "-":
         drop = set(to_str_list(value))
@@ -53,7 +60,7 @@ def apply_body(
     for key in sorted(body, key=len):
         name, modifier = split_key(key)
         field = collection.field(name)
-        if field is None or name in READONLY or field["type"] in ("autodate", "file"):
+        if field is None or name in READONLY or field["type"] in ("autodate", "file") or modifier and not takes_modifier(field, modifier):
             continue
         if field.get("hidden") and not is_superuser and field["type"] != "password":
             continue

@@ -75,7 +75,7 @@ def request_entry(entry: Served, auth: Auth | None) -> dict[str, Any]:
         "auth": auth.collection.name if auth else "",
     }
     if isinstance(error, ApiError):
-        data.update(error=error.message, details=_details(error.data) if error.data else None)
+        data.update(error=error.message, details=error.details or (_details(error.data) if error.data else None))
     elif error is not None:
         data["error"] = str(error)
     if auth and logs["logAuthId"]:

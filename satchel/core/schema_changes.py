@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..db import store
 from ..db.tables import table_exists
 from ..db.views import error_message
 from ..errors import ApiError, bad_request, field_error, not_found
@@ -23,6 +25,7 @@ from .collection_model import Collection
 from .collections import new_collection, updated_collection, view_query
 from .record_delete import references
 from .schema import Schema
+from .state import SETTINGS_KEY, stored_settings
 
 UPDATE_REFUSED = "Failed to update collection. Raw error: \n[{view}] {error}."
 DELETE_REFUSED = "Failed to delete collection."
@@ -50,7 +53,19 @@ def update(conn: Connection, stored: Schema, id_or_name: str, body: dict[str, An
     others = views.drop_others(conn, stored, current)
     schema.update_collection(conn, current, collection, view.select if view else "")
     views.rebuild(conn, stored.replaced(collection), others, UPDATE_REFUSED)
+    if collection.name != current.name:
+        _rename_rate_limit_labels(conn, current.name, collection.name)
     return collection
+
+
+def _rename_rate_limit_labels(conn: Connection, old: str, new: str) -> None:
+    """Rate-limit rules named `old:action` follow the collection to `new:action`, as in the reference."""
+    settings = stored_settings(conn)
+    rules = settings["rateLimits"]["rules"]
+    renamed = [{**r, "label": new + ":" + r["label"][len(old) + 1 :]} if r["label"].startswith(old + ":") else r for r in rules]
+    if renamed != rules:
+        settings["rateLimits"]["rules"] = renamed
+        store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
 
 
 def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:

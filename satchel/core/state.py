@@ -25,6 +25,7 @@ from .collections import new_collection
 from .crons import Crons, Job
 from .fields.base import COMMON_DEFAULTS
 from .logs import Logs, cleanup
+from .rate_limits import DEFAULT_RULES, RateLimits
 from .realtime.bus import Bus
 from .schema import Schema
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on firs
 T = TypeVar("T")
 
 SETTINGS_KEY = "settings"
+RATE_COUNTS = "rate_limits.bin"  # in the data dir: the request counts of this instance's processes
 S3_DEFAULTS = {"enabled": False, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "secret": "", "forcePathStyle": False}
 DEFAULT_SETTINGS: dict[str, Any] = {
     "superuserIPs": [],
@@ -45,7 +47,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "accentColor": "#1055c9", "appName": "Satchel", "appURL": "http://localhost:8090",
         "senderName": "Support", "senderAddress": "support@example.com", "hideControls": False,
     },
-    "rateLimits": {"rules": [], "excludedIPs": [], "enabled": False},
+    "rateLimits": {"rules": DEFAULT_RULES, "excludedIPs": [], "enabled": False},
     "trustedProxy": {"headers": [], "useLeftmostIP": False},
     "batch": {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},
     "logs": {"maxDataSize": 0, "maxDays": 5, "minLevel": 0, "logIP": True, "logAuthId": False},
@@ -73,6 +75,7 @@ class Satchel:
         self.logs = Logs(config, self.db)
         self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
         self.bus = Bus(self.db)  # realtime messages, written with the changes they announce
+        self.rate_limits = RateLimits(os.path.join(config.data_dir, RATE_COUNTS))
 
     # start-up -----------------------------------------------------------------
 
@@ -103,6 +106,7 @@ class Satchel:
         self.db.dispose()
         self.logs.dispose()
         self.versions.close()
+        self.rate_limits.close()
 
     async def refresh(self) -> None:
         """Pick up collection or settings changes made by any process (on PostgreSQL, no query

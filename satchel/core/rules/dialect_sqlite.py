@@ -142,8 +142,9 @@ class SQLiteDialect:
         return Value(TEXT, sa.literal_column("'%'").op("||")(self._text(value)).op("||")(sa.literal_column("'%'")))
 
     def from_condition(self, condition: Expr) -> Value:
-        """A condition used as an operand is the integer 1, 0 or NULL."""
-        return Value(INT, condition)
+        """A condition used as an operand is the integer 1, 0 or NULL, in parentheses: the
+        comparisons are custom operators, which SQLAlchemy doesn't know to bind looser than AND."""
+        return Value(INT, sa.Grouping(condition))
 
     # storage ---------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """`?expand=author,comments_via_post.author`: related records, each filtered by its own view rule.
 
 A port of the reference's ExpandRecords: one path at a time, up to six levels deep, the
-related records fetched once per level, a back-relation (`X_via_field`) collecting the ids
-that point here. A path that can't be expanded (unknown field, a null view rule) is left
+related records fetched once per level, a back-relation (`X_via_field`, or the legacy
+`X(field)`) collecting the ids that point here. A path that can't be expanded (unknown field, a null view rule) is left
 out silently, as there.
 """
 
@@ -31,6 +31,7 @@ log = logging.getLogger("satchel.rules")
 MAX_DEPTH = 6
 MAX_BACK_RELATIONS = 1000  # the reference's cap on ids collected per record through `X_via_field`
 _VIA = re.compile(r"^(\w+)_via_(\w+)$", re.ASCII)
+_VIA_LEGACY = re.compile(r"^(\w+)\((\w+)\)$", re.ASCII)  # `comments(post)`: deprecated there, still served
 Memo = dict[tuple[str, ...], Any]  # one request's reads, so a repeated step costs no query
 
 
@@ -108,7 +109,9 @@ async def _expand(sat: Any, nodes: list[Node], path: str, info: RequestInfo, dep
 
 
 def _link(sat: Any, collection: Collection, name: str) -> Link:
-    via = _VIA.match(name)
+    """The step `name`: a back-relation (`X_via_field`, or the older `X(field)`, X a collection's
+    name or id; the expand key is the step as written) or a relation field of `collection`."""
+    via = (_VIA_LEGACY if "(" in name else _VIA).fullmatch(name)
     if via:
         target = sat.find_collection(via.group(1))
         back = target.field(via.group(2)) if target is not None else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from ... import deepjson
 from ..fields import field_type
-from ..record_data import apply_modifier, split_key
+from ..record_data import apply_modifier, split_key, takes_modifier
 
 DEFAULT = "default"
 PROTECTED_FILE = "protectedFile"
@@ -90,7 +90,7 @@ def rule_body(collection: Any, current: dict[str, Any], raw: dict[str, Any], upl
     for key in sorted(raw, key=len):
         name, modifier = split_key(key)
         field = collection.field(name)
-        if field is None:
+        if field is None or modifier and not takes_modifier(field, modifier):
             continue
         if modifier:
             values[name] = apply_modifier(field, values.get(name), modifier, raw[key])

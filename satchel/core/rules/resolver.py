@@ -145,7 +145,7 @@ class Resolver:
         if modifier == "changed":
             return self._changed(field["name"])
         if modifier == "lower":
-            text = to_str(raw)
+            text = _json_text(raw) if field["type"] == "json" else to_str(raw)
             return Operand(self.ctx.dialect.lower(literal(text)), (text,),
                            remake=lambda ps: self.ctx.dialect.lower(literal(ps[0])))
         if field["type"] not in MULTI_VALUE_TYPES:
@@ -184,6 +184,8 @@ class Resolver:
             return fixed("TRUE" if value is not _MISSING else "FALSE", 1 if value is not _MISSING else 0)
         if value is _MISSING:
             value = None
+        elif len(path) == 2 and path[0] == "body" and (field := self.root.collection.field(path[1])) and field["type"] == "json":
+            value = _json_text(value)
         value = self._plain(value, path[-1])
         if modifier not in ("", "lower"):
             raise FilterError(f"invalid modifier sequence {last}:{modifier}")
@@ -209,6 +211,11 @@ class Resolver:
 def _go_json(value: Any) -> str:
     """A body object or array as Go's json.Marshal writes it (sorted keys, float64 numbers), at any depth."""
     return deepjson.dumps(deepjson.rebuild(value, _go_json_leaf), sort_keys=True).decode()
+
+
+def _json_text(value: Any) -> str:
+    """A json field's body value as the reference's rules read it: the field's raw JSON text."""
+    return "null" if value is None else _go_json(value)
 
 
 def _go_json_leaf(value: Any) -> Any:
