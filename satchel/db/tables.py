@@ -59,6 +59,10 @@ _KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolea
 
 
 def create_system_tables(conn: Connection) -> None:
+    """Create what is missing. On PostgreSQL a transaction lock comes first, so instances starting
+    at once on one database take turns (on SQLite, BEGIN IMMEDIATE already makes writers queue)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.satchel_bootstrap'))")
     metadata.create_all(conn)
 
 

