@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from ..db import store, versions
 from ..storage import keys
 from ..storage.base import Storage
+from .bootstrap import bootstrap
 from .collection_model import Collection
 from .schema import create_collection, delete_collection, table_for
 from .state import SETTINGS_KEY, Satchel
@@ -235,3 +236,4 @@ def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> No
         if name in current:
             settings[name] = current[name]
     store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
+    bootstrap(conn)  # an archive an older Satchel made lacks what it has since gained
