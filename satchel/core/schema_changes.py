@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from ..db import store
 from ..errors import bad_request, not_found
-from . import schema
+from . import record_refs, schema
 from .collection_model import Collection
 from .collections import new_collection, updated_collection
 from .record_delete import references
@@ -41,6 +42,8 @@ def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
     if collection.data.get("system") or referencing:
         reason = f" probably due to existing reference in {', '.join(referencing)}" if referencing else ""
         raise bad_request(f"Failed to delete collection{reason}.")
+    for internal, rows in record_refs.owned_rows(conn, stored, collection):
+        store.delete_records(conn, stored.table(internal), [row["id"] for row in rows])
     schema.delete_collection(conn, collection)
     return collection
 
