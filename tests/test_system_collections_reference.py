@@ -43,6 +43,17 @@ CHANGES: list[tuple[str, dict[str, Any]]] = [  # (collection, PATCH body)
     ("posts", {"fields": [{"name": "stamp", "type": "autodate", "onCreate": False, "onUpdate": False, "help": "x"}]}),
 ]
 
+SYSTEM_FIELD_CHANGES: list[tuple[str, str, dict[str, Any]]] = [  # (collection, field, options sent over it)
+    ("_superusers", "created", {"onCreate": False}), ("_superusers", "updated", {"onUpdate": False, "onCreate": False}),
+    ("_mfas", "created", {"onUpdate": True, "hidden": True}), ("users", "created", {"onUpdate": True}),
+    ("posts", "id", {"system": False, "pattern": "", "max": 5, "min": 2, "autogeneratePattern": "[a-z]{4}", "primaryKey": False, "hidden": True}),
+    ("_mfas", "collectionRef", {"required": False, "system": False, "max": 10}), ("_mfas", "method", {"type": "bool"}),
+    ("users", "email", {"onlyDomains": ["example.com"], "hidden": True, "system": False, "required": False}),
+    ("users", "password", {"min": 10, "hidden": False, "required": False, "cost": 11}),
+    ("users", "tokenKey", {"hidden": False, "autogeneratePattern": "[a-z]{40}", "min": 40}),
+    ("users", "verified", {"system": False, "presentable": True}),
+]
+
 
 def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
     out: list[Any] = []
@@ -57,6 +68,10 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
     record("posts", call("POST", "/api/collections", headers=admin, json={"name": "posts", "type": "base", "fields": [{"name": "title", "type": "text"}]}))
     for collection, body in CHANGES:
         record((collection, body), call("PATCH", f"/api/collections/{collection}", headers=admin, json=body))
+    for collection, field_name, options in SYSTEM_FIELD_CHANGES:
+        fields = call("GET", f"/api/collections/{collection}", headers=admin).json()["fields"]
+        changed = [{**f, **options} if f["name"] == field_name else f for f in fields]
+        record((collection, field_name, options), call("PATCH", f"/api/collections/{collection}", headers=admin, json={"fields": changed}))
     for name in [*INTERNAL, "_superusers"]:
         record(("delete", name), call("DELETE", f"/api/collections/{name}", headers=admin))
     made = call("POST", "/api/collections", headers=admin, json={"name": "own", "type": "base", "system": True, "listRule": "", "fields": [{"name": "t", "type": "text", "system": True}]})

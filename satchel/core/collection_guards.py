@@ -60,6 +60,24 @@ def rule_change_errors(new: Collection, old: Collection) -> dict[str, Any]:
     }
 
 
+def autodate_errors(new: Collection, old: Collection) -> dict[str, Any]:
+    """A system autodate field keeps when it stamps (per field index, per option); this is checked
+    before the option's other rules, so it stands in their place."""
+    before = {f["id"]: f for f in old.fields if f["type"] == "autodate"}
+    errors: dict[str, Any] = {}
+    for index, field in enumerate(new.fields):
+        previous = before.get(field["id"])
+        if previous is None or field["type"] != "autodate" or not field.get("system"):
+            continue
+        changed = {
+            key: field_error("validation_values_mismatch", "Values don't match.")
+            for key in ("onCreate", "onUpdate") if bool(field.get(key)) != bool(previous.get(key))
+        }
+        if changed:
+            errors[str(index)] = changed
+    return errors
+
+
 def _fields_errors(new: Collection, old: Collection) -> Any:
     by_id = {f["id"]: f for f in new.fields}
     for field in old.fields:

@@ -135,6 +135,7 @@ def _apply(
     if "fields" in body or is_new:
         existing = current.fields if current else []
         data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
+    data["fields"] = [_with_system_defaults(f, data["type"]) for f in data["fields"]]
     if data["type"] == "auth":  # as the reference does on save: the unique indexes of tokenKey and email
         # are put back when missing, and a mapping to a missing field is dropped
         for column, index in zip(("tokenKey", "email"), _auth_indexes(data["id"], data["name"]), strict=True):
@@ -189,14 +190,33 @@ def _merge_fields(
         old = by_id.get(raw.get("id")) or (None if raw.get("id") else by_name.get(raw.get("name")))
         if old is not None and old["type"] == raw["type"]:
             raw = {**raw, "id": old["id"]}
-            if old.get("system"):  # a new name is kept for collection_guards to refuse
-                raw = {**old, **{k: v for k, v in raw.items() if k in ("name", "hidden", "presentable", "help")}}
         field = field_type(raw).normalize_options(raw)
         fields = [f for f in fields if f["id"] != field["id"] and f["name"] != field["name"]] + [field]
     ids = {f["id"] for f in fields}
     missing = [f for f in system if f["id"] not in ids]
     # Left out, the primary key comes back first and an auth collection's own fields last.
     return [f for f in missing if f.get("primaryKey")] + fields + [f for f in missing if not f.get("primaryKey")]
+
+
+# What the reference enforces on a collection's own fields, whatever was sent (by name and type).
+_ENFORCED: dict[tuple[str, str], dict[str, Any]] = {
+    ("id", "text"): {"system": True, "required": True, "primaryKey": True, "hidden": False},
+    ("password", "password"): {"system": True, "hidden": True, "required": True},
+    ("tokenKey", "text"): {"system": True, "hidden": True, "required": True},
+    ("email", "email"): {"system": True, "hidden": False},
+    ("emailVisibility", "bool"): {"system": True},
+    ("verified", "bool"): {"system": True},
+}
+
+
+def _with_system_defaults(field: dict[str, Any], type_: str) -> dict[str, Any]:
+    key = (field["name"], field["type"])
+    if key not in _ENFORCED or (type_ != "auth" and key != ("id", "text")):
+        return field
+    field = {**field, **_ENFORCED[key]}
+    if key == ("id", "text") and not field["pattern"]:
+        field["pattern"] = id_field()["pattern"]
+    return field
 
 
 def validate_collection(collection: Collection, lookup: Schema, current: Collection | None) -> dict[str, Any]:
@@ -224,6 +244,8 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
         problems = _field_errors(field, seen, lookup)
         if problems:
             field_errors[str(index)] = problems
+    for position, mismatch in (collection_guards.autodate_errors(collection, current) if current else {}).items():
+        field_errors[position] = {**field_errors.get(position, {}), **mismatch}
     if field_errors:
         errors["fields"] = field_errors
     if current is not None:
