@@ -98,10 +98,9 @@ def record_access(call: Call, admin: dict[str, str]) -> list[Any]:
             # Logins record auth origins on the reference (the auth issue brings them): the status only here.
             listed = r.json() if name != "_authOrigins" else None
             out.append((name, who, r.status_code, listed))
-            r = call("POST", f"/api/collections/{name}/records", headers=headers, json={})
-            out.append((name, who, "create", r.status_code, r.json()))
-            r = call("GET", f"/api/collections/{name}/records/nope", headers=headers)
-            out.append((name, who, "view", r.status_code, r.json()))
+        for method in ("POST", "GET"):
+            r = call(method, f"/api/collections/{name}/records" + ("/nope" if method == "GET" else ""), headers=user, json={})
+            out.append((name, method, r.status_code, r.json()))
     out.extend(owned_records(call, admin, user, made.json()["id"]))
     return out
 
@@ -122,7 +121,8 @@ def owned_records(call: Call, admin: dict[str, str], user: dict[str, str], user_
     ]
     for name, own in OWN.items():
         made = None
-        for body in [*refs[:4], *({**own, **ref} for ref in refs[4:]), {**refs[3], **own, "provider": "nope"}, {**refs[3], **own}]:
+        tried = [*refs[:4], *({**own, **ref} for ref in refs[4:])] if name in ("_mfas", "_externalAuths") else []  # two will do
+        for body in [*tried, {**refs[3], **own, "provider": "nope"}, {**refs[3], **own}]:
             r = call("POST", f"/api/collections/{name}/records", headers=admin, json=body)
             out.append((name, mask(body), r.status_code, mask(r.json())))
             made = r.json()["id"] if r.status_code == 200 else made
@@ -142,9 +142,9 @@ def gone_with_their_owner(call: Call, admin: dict[str, str]) -> list[Any]:
     """Deleting an auth record, or an auth collection, deletes their internal records."""
     out: list[Any] = []
     call("POST", "/api/collections", headers=admin, json={"name": "members", "type": "auth", "fields": []})
-    for owner in ("users", "members"):
+    for owner, count in (("users", 2), ("members", 1)):
         ids = []
-        for index in range(2):
+        for index in range(count):
             body = {"email": f"{owner}{index}@example.com", "password": "password-123", "passwordConfirm": "password-123"}
             made = call("POST", f"/api/collections/{owner}/records", headers=admin, json=body).json()
             ids.append(made["id"])
@@ -160,8 +160,12 @@ def gone_with_their_owner(call: Call, admin: dict[str, str]) -> list[Any]:
 
 def _owned(call: Call, admin: dict[str, str], ids: list[str]) -> list[Any]:
     """How many internal records each of these users has, and the members collection in all."""
-    filters = [f"recordRef = '{i}'" for i in ids] + ["collectionRef != '_pb_users_auth_' && collectionRef != 'pbc_3142635823'"]
-    return [call("GET", f"/api/collections/{name}/records", headers=admin, params={"filter": text}).json()["totalItems"] for name in OWN for text in filters]
+    counts = []
+    for name in OWN:
+        rows = call("GET", f"/api/collections/{name}/records", headers=admin, params={"perPage": 500, "fields": "collectionRef,recordRef"}).json()["items"]
+        counts += [sum(row["recordRef"] == i for row in rows) for i in ids]
+        counts.append(sum(row["collectionRef"] not in ("_pb_users_auth_", "pbc_3142635823") for row in rows))
+    return counts
 
 
 @pytest.fixture(scope="module")
