@@ -49,7 +49,10 @@ BODIES: list[dict[str, Any]] = [
     {"verificationTemplate": None}, {"manageRule": ""}, {"manageRule": "nope = 1"}, {"manageRule": None}, {"authRule": "nope = 1", "mfa": {"enabled": True}},
     {"authRule": None}, {"authRule": ""},
     {"manageRule": "", "authToken": {"duration": 1}, "fields": [{"name": "x", "type": "autodate"}]},
-    {"otp": None}, {"mfa": None, "otp": {"enabled": True}}, {"oauth2": {"enabled": True, "providers": [{**GOOD_PROVIDER, "pkce": True, "extra": {"a": 1}, "displayName": "G"}]}},
+    {"otp": None}, {"authToken": {"duration": 10.5}}, {"otp": {"enabled": True, "length": 4, "duration": 86400}},
+    {"passwordAuth": {"identityFields": ["email", "handle"]}}, {"passwordAuth": {"identityFields": ["id"]}}, {"passwordAuth": {"identityFields": ["EMAIL"]}},
+    {"mfa": {"enabled": True, "duration": 10, "rule": ""}, "oauth2": {"enabled": True, "providers": []}},
+    {"oauth2": {"enabled": True, "providers": [{**GOOD_PROVIDER, "name": "oidc4"}, {"name": "apple"}]}}, {"mfa": None, "otp": {"enabled": True}}, {"oauth2": {"enabled": True, "providers": [{**GOOD_PROVIDER, "pkce": True, "extra": {"a": 1}, "displayName": "G"}]}},
 ]
 
 

@@ -136,19 +136,24 @@ def _apply(
         existing = current.fields if current else []
         data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
     data["fields"] = [_with_system_defaults(f, data["type"]) for f in data["fields"]]
-    if data["type"] == "auth":  # as the reference does on save: the unique indexes of tokenKey and email
-        # are put back when missing, and a mapping to a missing field is dropped
-        for column, index in zip(("tokenKey", "email"), _auth_indexes(data["id"], data["name"]), strict=True):
-            if not has_unique_index(data["indexes"], column):
-                data["indexes"] = [*data["indexes"], index]
-        names = {f["name"] for f in data["fields"]}
-        mapped = data["oauth2"]["mappedFields"]
-        data["oauth2"]["mappedFields"] = {k: v if v in names else "" for k, v in mapped.items()}
+    if data["type"] == "auth":
+        _settle_auth(data)
     collection = Collection(data)
     errors = validate_collection(collection, lookup, current)
     if errors:
         raise ApiError(400, "Failed to create collection." if is_new else "Failed to update collection.", errors)
     return collection
+
+
+def _settle_auth(data: dict[str, Any]) -> None:
+    """As the reference does on save: the unique indexes of tokenKey and email are put back when
+    missing, and an OAuth2 mapping to a field that doesn't exist is dropped."""
+    for column, index in zip(("tokenKey", "email"), _auth_indexes(data["id"], data["name"]), strict=True):
+        if not has_unique_index(data["indexes"], column):
+            data["indexes"] = [*data["indexes"], index]
+    names = {f["name"] for f in data["fields"]}
+    mapped = data["oauth2"]["mappedFields"]
+    data["oauth2"]["mappedFields"] = {k: v if v in names else "" for k, v in mapped.items()}
 
 
 def _apply_auth_options(data: dict[str, Any], body: dict[str, Any]) -> None:
@@ -210,6 +215,7 @@ _ENFORCED: dict[tuple[str, str], dict[str, Any]] = {
 
 
 def _with_system_defaults(field: dict[str, Any], type_: str) -> dict[str, Any]:
+    """The field with the flags the reference forces on the primary key and on auth fields."""
     key = (field["name"], field["type"])
     if key not in _ENFORCED or (type_ != "auth" and key != ("id", "text")):
         return field
