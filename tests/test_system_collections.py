@@ -9,9 +9,11 @@ from checks import ok
 from processes import SATCHEL
 from sqlalchemy.engine import Connection
 
+from satchel.config import Config
 from satchel.core import schema
 from satchel.core.bootstrap import bootstrap
 from satchel.core.schema import Schema
+from satchel.core.state import Satchel
 from satchel.db import store, versions
 
 INTERNAL = ["_mfas", "_otps", "_externalAuths", "_authOrigins"]
@@ -30,6 +32,15 @@ def make_it_older(conn: Connection, rename_otps: bool = False) -> None:
         store.save_collection(conn, {**data, "fields": fields}, is_new=False)
 
 
+def migrate_at_once(data_dir: str, db_url: str) -> None:
+    """Two `satchel migrate` processes on one database, started together."""
+    command = [SATCHEL, "migrate", "--dir", data_dir, "--db-url", db_url]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    for run in runs:
+        output, _ = run.communicate(timeout=120)
+        assert run.returncode == 0, output.decode()
+
+
 def names(client, admin: dict[str, str]) -> list[str]:
     return [c["name"] for c in ok(client.get("/api/collections", headers=admin, params={"perPage": 100}))["items"]]
 
@@ -42,17 +53,23 @@ def test_an_older_database_gains_the_system_collections_once_when_processes_migr
     assert names(client, admin) == ["_superusers", "users", "posts"]
     assert all("help" in f for c in ok(client.get("/api/collections", headers=admin))["items"] for f in c["fields"])
 
-    command = [SATCHEL, "migrate", "--dir", config.data_dir, "--db-url", config.db_url]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
-    for run in runs:
-        output, _ = run.communicate(timeout=120)
-        assert run.returncode == 0, output.decode()
+    migrate_at_once(config.data_dir, config.db_url)
 
     # This process was running all along: it hears of the change and lists what a fresh one does.
     after = ok(client.get("/api/collections", headers=admin, params={"perPage": 100}))["items"]
     assert [c["name"] for c in after] == [*INTERNAL, "_superusers", "users", "posts"]
     assert _same(after, fresh)
     assert ok(client.get(f"/api/collections/posts/records/{post['id']}", headers=admin))["t"] == "kept"
+
+
+def test_processes_starting_at_once_on_a_fresh_database_make_each_collection_once(tmp_path, db_url):
+    migrate_at_once(str(tmp_path / "sb_data"), db_url)
+    sat = Satchel(Config(data_dir=str(tmp_path / "sb_data"), db_url=db_url))
+    try:
+        stored = sat.db.read_sync(store.load_collections)
+    finally:
+        sat.dispose()
+    assert sorted(data["name"] for data in stored) == sorted([*INTERNAL, "_superusers", "users"])
 
 
 def _same(got: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> bool:
