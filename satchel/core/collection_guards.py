@@ -27,6 +27,13 @@ def update_errors(new: Collection, old: Collection) -> dict[str, Any]:
     return errors
 
 
+def mfa_rule_error(new: Collection, old: Collection | None) -> dict[str, Any] | None:
+    """A system auth collection's MFA rule, like its API rules, stays as it was."""
+    if old is None or not old.data.get("system") or new.data["mfa"].get("rule") == old.data["mfa"].get("rule"):
+        return None
+    return field_error("validation_collection_system_rule_change", "System collection API rule cannot be changed.")
+
+
 def unique_index_error(new: Collection, old: Collection) -> dict[str, Any] | None:
     """A unique index over a system field must stay (under any name, table, WHERE, collation or order)."""
     system = {f["name"].lower(): f["name"] for f in old.fields if f.get("system")}

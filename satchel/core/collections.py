@@ -268,7 +268,8 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
         options = auth_options.option_errors(data)
         errors.update(options)
         if not options and not any(k in errors for k in AUTH_RULES):
-            errors.update(auth_options.method_errors(collection, lambda rule: _rule_error(collection, lookup, rule)))
+            errors.update(auth_options.method_errors(
+                collection, lambda rule: _rule_error(collection, lookup, rule) or collection_guards.mfa_rule_error(collection, current)))
     if current is not None:
         errors.update({k: v for k, v in collection_guards.rule_change_errors(collection, current).items() if k not in errors})
     if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
