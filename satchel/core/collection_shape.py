@@ -13,7 +13,7 @@ import functools
 from typing import Any
 
 from ..errors import bad_request
-from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .auth_defaults import AUTH_DEFAULTS, PROVIDER_DEFAULTS, TOKEN_OPTIONS
 from .collection_model import AUTH_RULES, RULES
 from .fields import FIELD_TYPES
 
@@ -48,7 +48,7 @@ def _collection() -> dict[str, Any]:
 
     return {
         "id": "", "system": False, "indexes": [""], "viewQuery": "", **dict.fromkeys(RULES + AUTH_RULES, ""),
-        **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{}]},
+        **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{**PROVIDER_DEFAULTS, "pkce": False}]},
         **{name: {"duration": 0, "secret": ""} for name in TOKEN_OPTIONS},
     }
 
