@@ -58,11 +58,15 @@ realtime_clients_table = sa.Table(
 _KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolean, "json": sa.Text}
 
 
-def create_system_tables(conn: Connection) -> None:
-    """Create what is missing. On PostgreSQL a transaction lock comes first, so instances starting
-    at once on one database take turns (on SQLite, BEGIN IMMEDIATE already makes writers queue)."""
+def take_bootstrap_lock(conn: Connection) -> None:
+    """Before creating what is missing: on PostgreSQL a transaction lock, so instances starting at
+    once on one database take turns (on SQLite, BEGIN IMMEDIATE already makes writers queue)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.satchel_bootstrap'))")
+
+
+def create_system_tables(conn: Connection) -> None:
+    take_bootstrap_lock(conn)
     metadata.create_all(conn)
 
 
