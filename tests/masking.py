@@ -34,3 +34,12 @@ class Masker:
         if re.fullmatch(r"[a-z0-9]{15}", value):
             return self.ids.setdefault(value, f"<id{len(self.ids)}>")
         return self.name(value)
+
+
+def undated(value: Any) -> Any:
+    """The body with every `created`/`updated` stamp masked (they differ per run)."""
+    if isinstance(value, dict):
+        return {k: "<date>" if k in ("created", "updated") else undated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [undated(v) for v in value]
+    return value

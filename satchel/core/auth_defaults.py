@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+#: an OAuth2 provider's settings (clientSecret never leaves the server)
+PROVIDER_DEFAULTS: dict[str, Any] = {
+    "pkce": None, "name": "", "clientId": "", "clientSecret": "", "authURL": "", "tokenURL": "", "userInfoURL": "", "displayName": "", "extra": {},
+}
 TOKEN_OPTIONS = ("authToken", "passwordResetToken", "emailChangeToken", "verificationToken", "fileToken")
 
 AUTH_DEFAULTS: dict[str, Any] = {'authAlert': {'enabled': True,

@@ -35,6 +35,7 @@ from ..db import store, versions
 from ..storage import keys
 from ..storage.base import ObjectInfo, Storage, StoredObject
 from . import views
+from .bootstrap import bootstrap
 from .collection_model import Collection
 from .schema import Schema, create_collection, delete_collection, table_for
 from .state import SETTINGS_KEY, Satchel
@@ -249,3 +250,4 @@ def _restore_database(conn: Connection, sat: Satchel, zf: zipfile.ZipFile) -> No
         if name in current:
             settings[name] = current[name]
     store.set_param(conn, SETTINGS_KEY, orjson.dumps(settings).decode())
+    bootstrap(conn)  # an archive an older Satchel made lacks what it has since gained

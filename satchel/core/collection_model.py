@@ -14,6 +14,16 @@ RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
 AUTH_RULES = ("authRule", "manageRule")
 TYPES = ("base", "auth", "view")
 SUPERUSERS = "_superusers"
+#: PocketBase's internal collections, in the order its first migration creates them
+INTERNAL_COLLECTIONS = ("_mfas", "_otps", "_externalAuths", "_authOrigins")
+_FIRST = (*INTERNAL_COLLECTIONS, SUPERUSERS)
+
+
+def listing_order(data: dict[str, Any]) -> int:
+    """Where a collection stands in listings: PocketBase lists them in the order its database rows
+    were made, which puts its system collections first whenever Satchel added them."""
+    name = data["name"]
+    return _FIRST.index(name) if data.get("system") and name in _FIRST else len(_FIRST)
 
 
 class Collection:
@@ -65,4 +75,7 @@ class Collection:
         for kind in TOKEN_OPTIONS:
             if kind in out:
                 out[kind] = {"duration": out[kind]["duration"]}
+        if "oauth2" in out:
+            providers = [{k: v for k, v in p.items() if k != "clientSecret"} for p in out["oauth2"]["providers"]]
+            out["oauth2"] = {**out["oauth2"], "providers": providers}
         return out

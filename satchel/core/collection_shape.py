@@ -13,14 +13,12 @@ import functools
 from typing import Any
 
 from ..errors import bad_request
-from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from .auth_defaults import AUTH_DEFAULTS, PROVIDER_DEFAULTS, TOKEN_OPTIONS
 from .collection_model import AUTH_RULES, RULES
 from .fields import FIELD_TYPES
-from .fields.base import COMMON_DEFAULTS
 
 INVALID = "Failed to load the submitted data due to invalid formatting."
 INVALID_TYPE = "Failed to load the collection type data due to invalid formatting."
-FIELD_COMMON = {"id": "", "name": "", **COMMON_DEFAULTS}
 INT64 = 1 << 63
 
 
@@ -50,7 +48,7 @@ def _collection() -> dict[str, Any]:
 
     return {
         "id": "", "system": False, "indexes": [""], "viewQuery": "", **dict.fromkeys(RULES + AUTH_RULES, ""),
-        **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{}]},
+        **AUTH_DEFAULTS, "oauth2": {**AUTH_DEFAULTS["oauth2"], "providers": [{**PROVIDER_DEFAULTS, "pkce": False}]},
         **{name: {"duration": 0, "secret": ""} for name in TOKEN_OPTIONS},
     }
 
@@ -69,5 +67,5 @@ def check_body(body: dict[str, Any]) -> None:
     for field in fields:
         kind = field.get("type") if isinstance(field, dict) else None
         ftype = FIELD_TYPES.get(kind) if isinstance(kind, str) else None
-        if ftype is None or not fits(field, {**FIELD_COMMON, **ftype.defaults}):
+        if ftype is None or not fits(field, {"id": "", "name": "", **ftype.common, **ftype.defaults}):
             raise bad_request(INVALID)

@@ -7,9 +7,10 @@ import re
 import zlib
 from typing import Any
 
-from ..db.indexes import Problem, index_errors, parse_index, unknown_columns
+from ..db.indexes import Problem, has_unique_index, index_errors, parse_index, unknown_columns
 from ..errors import ApiError, bad_request, field_error
-from .auth_defaults import AUTH_DEFAULTS, TOKEN_OPTIONS
+from . import auth_options, collection_guards
+from .auth_defaults import AUTH_DEFAULTS, PROVIDER_DEFAULTS, TOKEN_OPTIONS
 from .collection_model import AUTH_RULES, RULES, TYPES, Collection
 from .collection_shape import check_body
 from .fields import FIELD_TYPES, field_type
@@ -110,7 +111,10 @@ def updated_collection(
     check_body(body)
     data = copy.deepcopy(current.data)
     data["updated"] = now()
-    system = [f for f in current.fields if f.get("system")]
+    # Like the reference, a field list without the primary key (or an auth collection's own
+    # fields) gets them back; other system fields left out are refused by collection_guards.
+    intrinsic = {f["name"] for f in (auth_system_fields() if current.is_auth else [id_field()])}
+    system = [f for f in current.fields if f.get("system") and f["name"] in intrinsic]
     return _apply(data, body, system, lookup, is_new=False, current=current, check=check, view=view)
 
 
@@ -135,7 +139,7 @@ def _apply(
 ) -> Collection:
     if "fields" in body and not isinstance(body["fields"], list):
         raise bad_request("Failed to load the submitted data due to invalid formatting.")
-    for key in ("name", "type") if is_new else ("name",):
+    for key in ("name", "type", "system") if is_new else ("name", "system"):
         if body.get(key) is not None:  # null decodes to Go's zero value: the default stays
             data[key] = body[key]
     for key in RULES + (AUTH_RULES if data["type"] == "auth" else ()):
@@ -151,6 +155,9 @@ def _apply(
     elif "fields" in body or is_new:
         existing = current.fields if current else []
         data["fields"] = _merge_fields(system, existing, body.get("fields") or [])
+    data["fields"] = [_with_system_defaults(f, data["type"]) for f in data["fields"]]
+    if data["type"] == "auth":
+        _settle_auth(data)
     collection = Collection(data)
     errors = validate_collection(collection, lookup, current) if check else {}
     if view is not None:
@@ -160,16 +167,41 @@ def _apply(
     return collection
 
 
+def _settle_auth(data: dict[str, Any]) -> None:
+    """As the reference does on save: the unique indexes of tokenKey and email are put back when
+    missing, and an OAuth2 mapping to a field that doesn't exist is dropped."""
+    for column, index in zip(("tokenKey", "email"), auth_indexes(data["id"], data["name"]), strict=True):
+        if not has_unique_index(data["indexes"], column):
+            data["indexes"] = [*data["indexes"], index]
+    names = {f["name"] for f in data["fields"]}
+    mapped = data["oauth2"]["mappedFields"]
+    data["oauth2"]["mappedFields"] = {k: v if v in names else "" for k, v in mapped.items()}
+
+
 def _apply_auth_options(data: dict[str, Any], body: dict[str, Any]) -> None:
-    """Merge the body's auth options; a new token secret is stored, which is how an operator revokes
-    every token of that kind at once (secrets stay out of every response)."""
+    """Decode the body's auth options over the current ones as the reference does (objects merge,
+    null is the zero value). A new token secret is stored, which is how an operator revokes every
+    token of that kind at once (secrets stay out of every response)."""
     for key, default in AUTH_DEFAULTS.items():
-        value = body.get(key)
-        if not isinstance(value, dict):
-            continue
-        data[key] = {**data.get(key, default), **value}
-        if key in TOKEN_OPTIONS and data[key].get("secret") is None:
-            data[key]["secret"] = ""  # null leaves Go's string empty, which validation refuses
+        if key in body and (body[key] is None or isinstance(body[key], dict)):
+            data[key] = _decoded(data.get(key, default), body[key])
+    providers = data["oauth2"]["providers"]
+    data["oauth2"]["providers"] = [{**PROVIDER_DEFAULTS, **{k: v for k, v in p.items() if v is not None}} for p in providers]
+
+
+def _decoded(current: Any, value: Any) -> Any:
+    """`value` read into a Go value holding `current`: objects merge key by key, null is zero."""
+    if value is None:
+        return _zero(current)
+    if isinstance(current, dict) and isinstance(value, dict):
+        return {**current, **{k: _decoded(current.get(k), v) for k, v in value.items()}}
+    return value
+
+
+def _zero(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _zero(v) for k, v in value.items()}
+    return type(value)() if value is not None else None
 
 
 def _merge_fields(
@@ -185,14 +217,34 @@ def _merge_fields(
         old = by_id.get(raw.get("id")) or (None if raw.get("id") else by_name.get(raw.get("name")))
         if old is not None and old["type"] == raw["type"]:
             raw = {**raw, "id": old["id"]}
-            if old.get("system"):
-                raw = {**old, **{k: v for k, v in raw.items() if k in ("hidden", "presentable", "help")}}
         field = field_type(raw).normalize_options(raw)
         fields = [f for f in fields if f["id"] != field["id"] and f["name"] != field["name"]] + [field]
     ids = {f["id"] for f in fields}
-    missing_system = [f for f in system if f["id"] not in ids]
-    # System fields can't be dropped: the ones left out keep their place at the front.
-    return missing_system + fields
+    missing = [f for f in system if f["id"] not in ids]
+    # Left out, the primary key comes back first and an auth collection's own fields last.
+    return [f for f in missing if f.get("primaryKey")] + fields + [f for f in missing if not f.get("primaryKey")]
+
+
+# What the reference enforces on a collection's own fields, whatever was sent (by name and type).
+_ENFORCED: dict[tuple[str, str], dict[str, Any]] = {
+    ("id", "text"): {"system": True, "required": True, "primaryKey": True, "hidden": False},
+    ("password", "password"): {"system": True, "hidden": True, "required": True},
+    ("tokenKey", "text"): {"system": True, "hidden": True, "required": True},
+    ("email", "email"): {"system": True, "hidden": False},
+    ("emailVisibility", "bool"): {"system": True},
+    ("verified", "bool"): {"system": True},
+}
+
+
+def _with_system_defaults(field: dict[str, Any], type_: str) -> dict[str, Any]:
+    """The field with the flags the reference forces on the primary key and on auth fields."""
+    key = (field["name"], field["type"])
+    if key not in _ENFORCED or (type_ != "auth" and key != ("id", "text")):
+        return field
+    field = {**field, **_ENFORCED[key]}
+    if key == ("id", "text") and not field["pattern"]:
+        field["pattern"] = id_field()["pattern"]
+    return field
 
 
 def validate_collection(collection: Collection, lookup: Schema, current: Collection | None) -> dict[str, Any]:
@@ -220,16 +272,28 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
         problems = _field_errors(field, seen, lookup, collection.is_view)
         if problems:
             field_errors[str(index)] = problems
+    for position, mismatch in (collection_guards.autodate_errors(collection, current) if current else {}).items():
+        field_errors[position] = {**field_errors.get(position, {}), **mismatch}
     if field_errors:
         errors["fields"] = field_errors
+    if current is not None:
+        errors.update(collection_guards.update_errors(collection, current))
     indexes = data.get("indexes") or []
     problems = index_errors(indexes, _index_names(lookup, collection))
     if problems:
         errors["indexes"] = _problems(problems)
-    if collection.is_auth:
-        errors.update(_secret_errors(data))
-    if "name" not in errors:
+    if current is not None and "indexes" not in errors and (problem := collection_guards.unique_index_error(collection, current)):
+        errors["indexes"] = problem
+    if "name" not in errors or current is not None:
         errors.update({k: v for k, v in _rule_errors(collection, lookup).items() if k not in errors})
+    if collection.is_auth:
+        options = auth_options.option_errors(data)
+        errors.update(options)
+        if not options and not any(k in errors for k in AUTH_RULES):
+            errors.update(auth_options.method_errors(
+                collection, lambda rule: _rule_error(collection, lookup, rule) or collection_guards.mfa_rule_error(collection, current)))
+    if current is not None:
+        errors.update({k: v for k, v in collection_guards.rule_change_errors(collection, current).items() if k not in errors})
     if not errors and (problems := unknown_columns(indexes, {f["name"] for f in collection.fields})):
         errors["indexes"] = _problems(problems)
     return errors
@@ -257,19 +321,6 @@ def _view_errors(collection: Collection, view: Inference) -> dict[str, Any]:
     return found
 
 
-def _secret_errors(data: dict[str, Any]) -> dict[str, Any]:
-    """Token secrets must be 30 to 255 characters, as the reference's TokenConfig validation says."""
-    errors: dict[str, Any] = {}
-    for kind in TOKEN_OPTIONS:
-        secret = data.get(kind, {}).get("secret") or ""
-        if not secret:
-            errors[kind] = {"secret": field_error("validation_required", "Cannot be blank.")}
-        elif not 30 <= len(secret) <= 255:
-            errors[kind] = {"secret": field_error(
-                "validation_length_out_of_range", "The length must be between 30 and 255.", {"max": 255, "min": 30})}
-    return errors
-
-
 def _problems(problems: dict[str, Problem]) -> dict[str, Any]:
     return {key: field_error(code, message, params or None) for key, (code, message, params) in problems.items()}
 
@@ -292,19 +343,23 @@ def _index_names(lookup: Schema, collection: Collection) -> dict[str, str]:
 
 def _rule_errors(collection: Collection, schema: Schema) -> dict[str, Any]:
     """Rules that can't be compiled against the collection as it will be saved (unknown fields, bad syntax)."""
+    errors = {}
+    for rule in RULES + (AUTH_RULES if collection.is_auth else ()):
+        value = collection.data.get(rule)
+        problem = _rule_error(collection, schema, value) if isinstance(value, str) else None
+        if problem is not None:
+            errors[rule] = problem
+    return errors
+
+
+def _rule_error(collection: Collection, schema: Schema, rule: str) -> dict[str, Any] | None:
     # Read against the fields that are well formed, so a rule is checked even beside field errors.
     sound: dict[str, dict[str, Any]] = {}
     for field in collection.fields:
         if isinstance(field.get("name"), str) and _NAME.match(field["name"]) and field.get("type") in FIELD_TYPES:
             sound.setdefault(field["name"], field)
-    collection = Collection({**collection.data, "fields": list(sound.values())})
-    errors = {}
-    for rule in RULES + (AUTH_RULES if collection.is_auth else ()):
-        value = collection.data.get(rule)
-        problem = rule_error(schema, collection, value) if isinstance(value, str) else None
-        if problem is not None:
-            errors[rule] = field_error("validation_invalid_rule", f"Invalid rule. Raw error: {problem}.")
-    return errors
+    problem = rule_error(schema, Collection({**collection.data, "fields": list(sound.values())}), rule)
+    return None if problem is None else field_error("validation_invalid_rule", f"Invalid rule. Raw error: {problem}.")
 
 
 def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema, in_view: bool) -> dict[str, Any]:

@@ -30,31 +30,11 @@ from ..storage.base import Storage
 from ..storage.local import LocalStorage
 from .backup_archive import record_files, snapshot
 from .collection_model import Collection
-from .collections import new_collection
-from .schema import Schema, columns, table_for
-from .state import Satchel, autodate_fields, stored_settings
+from .schema import columns, table_for
+from .state import Satchel, stored_settings
 
 log = logging.getLogger("satchel.export")
 ROWS_PER_READ = 500
-_OWN = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
-_REFS = [
-    {"name": "collectionRef", "type": "text", "required": True, "system": True},
-    {"name": "recordRef", "type": "text", "required": True, "system": True},
-]
-#: PocketBase's system collections that Satchel has no use for: (name, more fields, indexes, owner may delete)
-POCKETBASE_ONLY: list[tuple[str, list[dict[str, Any]], list[str], bool]] = [
-    ("_mfas", [{"name": "method", "type": "text", "required": True, "system": True}],
-     ["CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (collectionRef,recordRef)"], False),
-    ("_otps", [{"name": "password", "type": "password", "required": True, "system": True, "hidden": True, "cost": 8, "min": 0},
-               {"name": "sentTo", "type": "text", "system": True, "hidden": True}],
-     ["CREATE INDEX `idx_otps_collectionRef_recordRef` ON `_otps` (collectionRef, recordRef)"], False),
-    ("_externalAuths", [{"name": "provider", "type": "text", "required": True, "system": True},
-                        {"name": "providerId", "type": "text", "required": True, "system": True}],
-     ["CREATE UNIQUE INDEX `idx_externalAuths_record_provider` ON `_externalAuths` (collectionRef, recordRef, provider)",
-      "CREATE UNIQUE INDEX `idx_externalAuths_collection_provider` ON `_externalAuths` (collectionRef, provider, providerId)"], True),
-    ("_authOrigins", [{"name": "fingerprint", "type": "text", "required": True, "system": True}],
-     ["CREATE UNIQUE INDEX `idx_authOrigins_unique_pairs` ON `_authOrigins` (collectionRef, recordRef, fingerprint)"], True),
-]
 
 
 @dataclass
@@ -108,8 +88,6 @@ def _export_database(sat: Satchel, path: str) -> dict[str, int]:
             settings = stored_settings(conn)
         for name in writer.add_views(views):
             log.warning("view collection %s exported without its view: SQLite can't run its query", name)
-        for collection in _pocketbase_only():
-            writer.add_collection(collection_row(collection.data), columns(collection), collection.data["indexes"])
         settings["s3"] = {**settings["s3"], "enabled": False}  # the files are in storage/ now
         writer.set_param("settings", settings)
         writer.finish(time.time_ns() // 1000)
@@ -117,18 +95,6 @@ def _export_database(sat: Satchel, path: str) -> dict[str, int]:
         writer.close()
         raise
     return counts
-
-
-def _pocketbase_only() -> list[Collection]:
-    made = []
-    for name, fields, indexes, owner_deletes in POCKETBASE_ONLY:
-        collection = new_collection({
-            "name": name, "type": "base", "listRule": _OWN, "viewRule": _OWN, "deleteRule": _OWN if owner_deletes else None,
-            "fields": [*_REFS, *fields, *autodate_fields(system=True)],
-        }, Schema())
-        collection.data.update({"system": True, "indexes": indexes})
-        made.append(collection)
-    return made
 
 
 async def _export_files(source: Storage, target: LocalStorage, tmp_dir: str, summary: ExportSummary) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from ..db import store
 from ..errors import bad_request
 from ..storage import keys
-from . import file_deletes
+from . import file_deletes, record_refs
 from .collection_model import Collection
 from .fields import MultiValueField, field_type, field_type_as
 from .fields.date import now
@@ -121,6 +121,8 @@ def _delete_one(walk: _Walk, collection: Collection, record_id: str) -> Iterator
     The row goes first, so a cycle of cascades finds nothing left to come back to."""
     row = store.select_record(walk.conn, walk.schema.table(collection), record_id)
     walk.delete(collection, [row] if row is not None else [])
+    for internal, rows in record_refs.owned_rows(walk.conn, walk.schema, collection, record_id):
+        walk.delete(internal, rows)
     for ref_collection, field in walk.references(collection):
         table = walk.schema.table(ref_collection)
         multiple = field_type(field).is_multiple(field)

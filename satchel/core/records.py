@@ -17,7 +17,7 @@ from ..db import store
 from ..db.indexes import violated_columns
 from ..errors import ApiError, bad_request, field_error
 from ..storage.base import StorageError
-from . import file_deletes, record_files
+from . import file_deletes, record_files, record_refs
 from .auth import Auth, is_superuser
 from .collection_model import Collection
 from .fields import FileField, MultiValueField, field_type, field_type_as
@@ -181,7 +181,7 @@ def _validate(conn: Connection, sat: Satchel, collection: Collection, save: Save
                     error = field_error("validation_not_unique", "Value must be unique.")
         if error is not None:
             errors[name] = error
-    return errors
+    return errors or record_refs.ref_errors(collection, save.values, lookup)  # once the fields hold, as the reference
 
 
 def _to_row(collection: Collection, values: dict[str, Any]) -> dict[str, Any]:

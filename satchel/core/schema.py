@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from ..db import store, tables
 from ..db.indexes import create_index
 from ..db.views import create_view, drop_view
-from .collection_model import Collection
+from .collection_model import Collection, listing_order
 from .fields import field_type
 
 
@@ -41,7 +41,8 @@ class Schema:
 
     @classmethod
     def load_sync(cls, conn: Connection, version: int) -> Schema:
-        return cls([Collection(data) for data in store.load_collections(conn)], version)
+        stored = sorted(store.load_collections(conn), key=listing_order)  # stable: the rest stay in creation order
+        return cls([Collection(data) for data in stored], version)
 
     def find_collection(self, id_or_name: str) -> Collection | None:
         return self.by_id.get(id_or_name) or self.by_name.get(id_or_name.lower())

@@ -20,7 +20,7 @@ from ..db import store
 from ..db.tables import table_exists
 from ..db.views import error_message
 from ..errors import ApiError, bad_request, field_error, not_found
-from . import schema, views
+from . import record_refs, schema, views
 from .collection_model import Collection
 from .collections import new_collection, updated_collection, view_query
 from .record_delete import references
@@ -75,6 +75,8 @@ def delete(conn: Connection, stored: Schema, id_or_name: str) -> Collection:
     if collection.data.get("system") or referencing:
         reason = f" probably due to existing reference in {', '.join(referencing)}" if referencing else ""
         raise bad_request(f"Failed to delete collection{reason}.")
+    for internal, rows in record_refs.owned_rows(conn, stored, collection):
+        store.delete_records(conn, stored.table(internal), [row["id"] for row in rows])
     others = views.drop_others(conn, stored, collection)
     schema.delete_collection(conn, collection)
     views.rebuild(conn, Schema([c for c in stored.all() if c.id != collection.id]), others, DELETE_REFUSED)

@@ -13,17 +13,16 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from ..config import Config
-from ..db import store, tables, versions
+from ..db import store, versions
 from ..db.engine import Database, Pool
 from ..db.foreign import refuse_pocketbase_dir
 from ..files.spool import Spool
 from ..storage.base import Storage, StorageInitError
 from ..storage.local import LocalStorage
-from . import schema, sweeper
+from . import sweeper
+from .bootstrap import bootstrap
 from .collection_model import SUPERUSERS, Collection
-from .collections import new_collection
 from .crons import Crons, Job
-from .fields.base import COMMON_DEFAULTS
 from .logs import Logs, cleanup
 from .rate_limits import DEFAULT_RULES, RateLimits
 from .realtime.bus import Bus
@@ -80,10 +79,10 @@ class Satchel:
     # start-up -----------------------------------------------------------------
 
     def init_sync(self) -> None:
-        """Create the system tables and, on a fresh database, `_superusers` and `users`, and the
-        logs table; remove upload temp files that processes gone before this one left behind."""
+        """Create the system tables and collections (core/bootstrap.py) and the logs table;
+        remove upload temp files that processes gone before this one left behind."""
         sweeper.sweep_spool(self)
-        self.db.write_sync(_bootstrap)
+        self.db.write_sync(bootstrap)
         self.db.snapshot_sync(self.load_sync)
         self.logs.init_sync()
 
@@ -205,46 +204,3 @@ def s3_storage(s3: dict[str, Any]) -> S3Storage:
         access_key=s3.get("accessKey", ""), secret=s3.get("secret", ""),
         force_path_style=bool(s3.get("forcePathStyle")),
     )
-
-
-def _bootstrap(conn: Connection) -> None:
-    tables.create_system_tables(conn)
-    if store.load_collections(conn):
-        return
-    versions.bump(conn)
-    lookup = Schema()  # nothing exists yet
-    superusers = new_collection({"name": SUPERUSERS, "type": "auth", "fields": autodate_fields(system=True)}, lookup)
-    superusers.data.update({"system": True, "authToken": {**superusers.data["authToken"], "duration": 86400}})
-    for field in superusers.fields:
-        field["system"] = True
-    users = new_collection(
-        {
-            "id": "_pb_users_auth_",
-            "name": "users",
-            "type": "auth",
-            "listRule": "id = @request.auth.id",
-            "viewRule": "id = @request.auth.id",
-            "createRule": "",
-            "updateRule": "id = @request.auth.id",
-            "deleteRule": "id = @request.auth.id",
-            "oauth2": {"mappedFields": {"id": "", "name": "name", "username": "", "avatarURL": "avatar"}},
-            "fields": [
-                {"name": "name", "type": "text", "max": 255},
-                {
-                    "name": "avatar", "type": "file", "maxSelect": 1,
-                    "mimeTypes": ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
-                },
-                *autodate_fields(system=False),
-            ],
-        },
-        lookup,
-    )
-    for collection in (superusers, users):
-        schema.create_collection(conn, collection)
-
-
-def autodate_fields(system: bool) -> list[dict[str, Any]]:
-    return [
-        {**COMMON_DEFAULTS, "name": "created", "type": "autodate", "onCreate": True, "onUpdate": False, "system": system},
-        {**COMMON_DEFAULTS, "name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True, "system": system},
-    ]

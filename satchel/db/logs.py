@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .tables import record_table
+from .tables import record_table, take_bootstrap_lock
 
 logs_table = record_table(
     "_logs", [("id", "text", None), ("created", "text", ""), ("level", "number", 0), ("message", "text", ""), ("data", "json", "{}")]
@@ -22,6 +22,7 @@ HOUR = 13  # "2026-12-07 12" of "2026-12-07 12:34:56.789Z"
 
 
 def create_logs_table(conn: Connection) -> None:
+    take_bootstrap_lock(conn)
     logs_table.create(conn, checkfirst=True)
     for index in _INDEXES:
         index.create(conn, checkfirst=True)

@@ -86,6 +86,12 @@ def select_by(conn: Connection, table: sa.Table, column: str, value: Any, nocase
     return [dict(row) for row in conn.execute(sa.select(table).where(condition).limit(2)).mappings()]
 
 
+def select_matching(conn: Connection, table: sa.Table, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row whose columns hold these values."""
+    query = sa.select(table).where(*(table.c[column] == value for column, value in values.items()))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def select_columns(conn: Connection, table: sa.Table, columns: list[str], ids: list[str]) -> dict[str, list[Any]]:
     """The named columns of the rows with these ids, by id (rows that don't exist are absent)."""
     query = sa.select(table.c.id, *(table.c[name] for name in columns)).where(table.c.id.in_(ids))

@@ -60,7 +60,15 @@ realtime_clients_table = sa.Table(
 _KINDS: dict[str, Any] = {"text": sa.Text, "number": sa.Float, "bool": sa.Boolean, "json": sa.Text}
 
 
+def take_bootstrap_lock(conn: Connection) -> None:
+    """Before creating what is missing: on PostgreSQL a transaction lock, so instances starting at
+    once on one database take turns (on SQLite, BEGIN IMMEDIATE already makes writers queue)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.satchel_bootstrap'))")
+
+
 def create_system_tables(conn: Connection) -> None:
+    take_bootstrap_lock(conn)
     metadata.create_all(conn)
     _REALTIME_EVENTS_CREATED.create(conn, checkfirst=True)  # also in databases made before it existed
 

@@ -48,14 +48,16 @@ def required_error() -> dict[str, Any]:
 
 class FieldType:
     name: ClassVar[str]
-    #: the option keys of this type and their defaults, besides COMMON_DEFAULTS
+    #: the options every field has, as far as this type has them
+    common: ClassVar[dict[str, Any]] = COMMON_DEFAULTS
+    #: the option keys of this type and their defaults, besides the common ones
     defaults: ClassVar[dict[str, Any]] = {"required": False}
     #: column kind for db/: "text", "number", "bool" or "json"
     column: ClassVar[str] = "text"
 
     def normalize_options(self, field: dict[str, Any]) -> dict[str, Any]:
         """The field's JSON with every option present, keys sorted as PocketBase prints them."""
-        out = {**COMMON_DEFAULTS, **self.defaults}
+        out = {**self.common, **self.defaults}
         for key in (*out, "id", "name"):
             if key in field and (field[key] is not None or out.get(key) is None):
                 out[key] = field[key]
