@@ -64,6 +64,9 @@ REFUSED: list[list[dict[str, Any]]] = [
     [{"name": "twins", "fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "text", "max": 3}, {"name": "n", "type": "number"}, {"name": "n", "type": "number"}]}, {"name": "bad name"}],
     [{"name": "short", "id": "x" * 101}],
     [{"name": "idx", "fields": [{"name": "t", "type": "text"}], "indexes": ["CREATE INDEX idx_x ON idx (nope)"]}],
+    [{"name": "_superusers", "listRule": ""}],
+    [{"name": "_superusers", "system": False}],
+    [{"id": "pbc_3142635823", "name": "supers"}],
 ]
 
 
