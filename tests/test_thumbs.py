@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat, JpegImagePlugin
 
+from satchel.thumbs import generate
 from satchel.thumbs.generate import ThumbError, make_thumb, plan9_palette
 from satchel.thumbs.geometry import Plan, plan_thumb
 from satchel.thumbs.spec import ThumbSize, is_valid_thumb, parse_thumb, thumb_allowed
@@ -299,6 +300,17 @@ def test_one_alpha_for_every_pixel_gives_the_colours_of_the_float_pass(tmp_path:
     # the bottom-right output pixel is the varied pixel's: compare the rest
     weighted.putpixel((99, 49), shortcut.getpixel((99, 49)))
     assert max(high for _, high in ImageChops.difference(shortcut, weighted).getextrema()) <= 1
+
+
+def test_strips_worked_on_at_once_give_the_pixels_of_one_pass(tmp_path: Path, monkeypatch) -> None:
+    im = pattern(300, 200).convert("RGBA")
+    im.putalpha(Image.linear_gradient("L").resize((300, 200)))  # every row its own alpha: the float pass
+    path = save(tmp_path, "a.png", im, "PNG")
+    monkeypatch.setattr(generate, "STRIP_PIXELS", 10**9)
+    whole, _ = make_thumb(path, parse_thumb("70x45"), "image/png", BIG)
+    monkeypatch.setattr(generate, "STRIP_PIXELS", 900)  # three rows or columns a strip: dozens of strips
+    stripped, _ = make_thumb(path, parse_thumb("70x45"), "image/png", BIG)
+    assert stripped == whole
 
 
 def test_opaque_rgba_png_gives_an_rgb_png(tmp_path: Path) -> None:

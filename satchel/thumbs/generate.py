@@ -11,6 +11,7 @@ import functools
 import io
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 from PIL import Image, ImageFile, ImageMath, JpegImagePlugin
@@ -20,7 +21,8 @@ from .spec import ThumbSize
 
 FloatBox = tuple[float, float, float, float]
 
-STRIP_PIXELS = 1 << 22  # pixels per strip of a float resize pass: about 100 MB of work at a time
+STRIP_PIXELS = 1 << 21  # pixels per strip of a float resize pass: about 50 MB of work at a time
+STRIP_THREADS = 2  # strips worked on at once: Pillow lets go of the interpreter lock for most of it
 
 # Stored types that get thumbs are sniffed from content (spec §5.2), so these decoders are all
 # that is needed; refusing the rest keeps Pillow's rarer parsers away from uploaded bytes.
@@ -274,20 +276,26 @@ def _straight_alpha_pass(im: Image.Image, size: Size, one_pass: Callable[[Image.
     Pillow's own RGBA resize premultiplies into 8 bits, which wrecks the colour of faint
     pixels (alpha 3 keeps 2 bits of colour); float bands keep it. Float bands cost 16 bytes
     a pixel, so a big image goes through in strips along the axis that keeps its length:
-    a one-axis resize treats each row (or column) on its own, so strips give the same pixels.
+    a one-axis resize treats each row (or column) on its own, so strips give the same pixels,
+    and STRIP_THREADS of them are worked on at once.
     """
     horizontal = size[0] != im.width
     across = im.height if horizontal else im.width
     step = max(1, STRIP_PIXELS // (im.width if horizontal else im.height))
     if across <= step:
         return one_pass(im, size)
-    out = Image.new("RGBA", size)
-    for start in range(0, across, step):
+
+    def strip(start: int) -> tuple[Image.Image, tuple[int, int]]:
         end = min(start + step, across)
         if horizontal:
-            out.paste(one_pass(im.crop((0, start, im.width, end)), (size[0], end - start)), (0, start))
-        else:
-            out.paste(one_pass(im.crop((start, 0, end, im.height)), (end - start, size[1])), (start, 0))
+            return one_pass(im.crop((0, start, im.width, end)), (size[0], end - start)), (0, start)
+        return one_pass(im.crop((start, 0, end, im.height)), (end - start, size[1])), (start, 0)
+
+    im.load()  # before the threads share it
+    out = Image.new("RGBA", size)
+    with ThreadPoolExecutor(STRIP_THREADS, thread_name_prefix="thumb-strips") as strips:
+        for part, at in strips.map(strip, range(0, across, step)):
+            out.paste(part, at)
     return out
 
 
