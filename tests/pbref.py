@@ -13,12 +13,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
 
 SUPERUSER_EMAIL = "ref@example.com"
 SUPERUSER_PASSWORD = "ref-password-123"
@@ -107,3 +110,15 @@ def running_reference(binary: str | None = None, timeout: float = 20, data_dir: 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def reference_run(scenario: Callable[[Callable[..., httpx.Response], dict[str, str]], T]) -> T:
+    """What `scenario(call, superuser_headers)` records against a fresh reference PocketBase."""
+    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
+        return scenario(http.request, ref.auth)
+
+
+def assert_same_steps(got: list[Any], expected: list[Any]) -> None:
+    """Step by step, Satchel's answers are the reference's: the differing pairs are shown."""
+    assert [(g, e) for g, e in zip(got, expected, strict=False) if g != e] == []
+    assert len(got) == len(expected)

