@@ -68,3 +68,31 @@ def test_a_view_made_or_changed_by_another_instance_is_served_here(client, admin
     anyio.run(other.change_schema, schema_changes.update, "labels", {"viewQuery": "select id, (label || label) as twice from tags"})
     other.db.dispose()
     wait_for(lambda: [r.get("twice") for r in client.get("/api/collections/labels/records").json().get("items", [])] == ["aa"])
+
+
+def test_a_view_whose_query_no_longer_runs_after_a_restore_reads_as_empty(client, admin, sat) -> None:
+    """A restore keeps a view whose query the database can't run (another dialect's SQL): it
+    shows no records, and its records and files are 404s, never a 500."""
+    from satchel.core import views
+    from satchel.core.collection_model import Collection
+    from satchel.db import store
+    from satchel.db.views import drop_view
+
+    ok(client.post("/api/collections", headers=admin, json=TAGS))
+    _posts(client, admin, ok(client.get("/api/collections/tags", headers=admin))["id"])
+    post = ok(client.post("/api/collections/posts/records", headers=admin, files={"doc": ("a.txt", b"hello", "text/plain")}))
+    view = ok(client.post("/api/collections", headers=admin, json={
+        "name": "docs", "type": "view", "listRule": "", "viewRule": "", "viewQuery": "select id, doc from posts"}))
+
+    def broken(conn) -> None:  # as a restore from the other dialect leaves it
+        stored = Collection({**sat.schema.find_collection("docs").data, "viewQuery": "select id, doc from nowhere"})
+        store.save_collection(conn, stored.data, is_new=False)
+        drop_view(conn, "docs")
+        views.rebuild(conn, sat.schema.replaced(stored), [stored], None)
+
+    anyio.run(sat.db.write, broken)
+    anyio.run(sat.reload)
+    assert ok(client.get("/api/collections/docs/records", headers=admin))["items"] == []
+    assert client.get(f"/api/collections/docs/records/{post['id']}", headers=admin).status_code == 404
+    token = ok(client.post("/api/files/token", headers=admin))["token"]
+    assert client.get(f"/api/files/{view['id']}/{post['id']}/{post['doc']}?token={token}").status_code == 404

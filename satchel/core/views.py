@@ -139,8 +139,8 @@ def drop_others(conn: Connection, stored: Schema, changed: Collection) -> list[C
 def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: str | None) -> None:
     """Build the dropped views again against `schema`, views over views after their sources;
     a query that no longer works refuses the whole change with `refused` (a 400). Without
-    `refused` (a restore, maybe from the other database's dialect) such a view is kept without
-    its SQL view, and reading it is a 400 until its query is fixed."""
+    `refused` (a restore, maybe from the other database's dialect) such a view gets a SQL view
+    of its columns with no rows, so it reads as empty (never an error) until its query is fixed."""
     pending = [schema.by_id[v.id] for v in views if v.id in schema.by_id]
     while pending:
         failed: list[tuple[Collection, str]] = []
@@ -157,10 +157,20 @@ def rebuild(conn: Connection, schema: Schema, views: list[Collection], refused: 
         if len(failed) == len(pending):
             name, error = failed[0][0].name, failed[0][1]
             if refused is None:
-                log.warning("view collections %s not rebuilt: %s", ", ".join(v.name for v, _ in failed), error)
+                log.warning("view collections %s not rebuilt: %s; they show no records until their queries "
+                            "are fixed", ", ".join(v.name for v, _ in failed), error)
+                for view, _ in failed:
+                    create_view(conn, view.name, _no_rows(conn, view))
                 return
             raise ApiError(400, refused.format(view=name, error=error))
         pending = [view for view, _ in failed]
+
+
+def _no_rows(conn: Connection, view: Collection) -> str:
+    """A SELECT of the view's columns that finds nothing."""
+    quote = conn.dialect.identifier_preparer.quote_identifier
+    names = [f["name"] for f in view.fields] or ["id"]
+    return "SELECT " + ", ".join(f"CAST(NULL AS TEXT) AS {quote(name)}" for name in names) + " WHERE 1 = 0"
 
 
 def _without_ids(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
