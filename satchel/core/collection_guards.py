@@ -97,3 +97,22 @@ def _fields_errors(new: Collection, old: Collection) -> Any:
         if types.get(field["id"], field["type"]) != field["type"]
     }
     return changed or None
+
+
+def relation_change_errors(new: Collection, old: Collection) -> dict[str, Any]:
+    """A relation field keeps its target collection (per field index); this stands in place of
+    the target's other checks, as there."""
+    before = {f["id"]: f for f in old.fields if f["type"] == "relation"}
+    errors: dict[str, Any] = {}
+    for index, field in enumerate(new.fields):
+        previous = before.get(field["id"])
+        if field["type"] == "relation" and previous is not None and field.get("collectionId") and field["collectionId"] != previous["collectionId"]:
+            errors[str(index)] = {"collectionId": field_error("validation_field_relation_change", "The relation collection cannot be changed.")}
+    return errors
+
+
+def composite_key_errors(collection: Collection) -> dict[str, Any]:
+    """Every primary key field of a collection with more than one (per field index)."""
+    keys = [i for i, f in enumerate(collection.fields) if f["type"] == "text" and f.get("primaryKey")]
+    error = field_error("validation_unsupported_composite_pk", "Composite PKs are not supported and the collection must have only 1 PK.")
+    return {str(i): {"primaryKey": error} for i in keys} if len(keys) > 1 else {}

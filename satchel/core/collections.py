@@ -272,8 +272,12 @@ def validate_collection(collection: Collection, lookup: Schema, current: Collect
         problems = _field_errors(field, seen, lookup, collection.is_view)
         if problems:
             field_errors[str(index)] = problems
-    for position, mismatch in (collection_guards.autodate_errors(collection, current) if current else {}).items():
-        field_errors[position] = {**field_errors.get(position, {}), **mismatch}
+    guarded = [collection_guards.composite_key_errors(collection)]
+    if current is not None:
+        guarded += [collection_guards.autodate_errors(collection, current), collection_guards.relation_change_errors(collection, current)]
+    for found in guarded:
+        for position, mismatch in found.items():
+            field_errors[position] = {**field_errors.get(position, {}), **mismatch}
     if field_errors:
         errors["fields"] = field_errors
     if current is not None:

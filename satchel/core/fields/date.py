@@ -44,6 +44,11 @@ class DateField(FieldType):
     name = "date"
     defaults = {"max": "", "min": "", "required": False}
 
+    def normalize_options(self, field: dict[str, Any]) -> dict[str, Any]:
+        """min and max are read as dates, as the reference decodes them: unreadable is no bound."""
+        out = super().normalize_options(field)
+        return {**out, "min": normalize(out["min"]), "max": normalize(out["max"])}
+
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return normalize(value)
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType, RecordLookup
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
+from .limits import MAX_SAFE_INT, bounded
 
 DEFAULT_MAX_SIZE = 5 << 20
 
@@ -15,6 +16,9 @@ class EditorField(FieldType):
 
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value)
+
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        return bounded(field, {"maxSize": (0, MAX_SAFE_INT)})
 
     def max_size(self, field: dict[str, Any]) -> int:
         size: int = field.get("maxSize") or DEFAULT_MAX_SIZE

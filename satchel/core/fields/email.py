@@ -4,8 +4,9 @@ from typing import Any
 
 from ...errors import field_error
 from ..email_format import is_email_format
-from .base import FieldType, RecordLookup
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
+from .limits import domain_errors
 
 
 def domain_allowed(domain: str, field: dict[str, Any]) -> bool:
@@ -17,6 +18,9 @@ def domain_allowed(domain: str, field: dict[str, Any]) -> bool:
 class EmailField(FieldType):
     name = "email"
     defaults = {"exceptDomains": [], "onlyDomains": [], "required": False}
+
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        return domain_errors(field)
 
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value).strip()

@@ -5,10 +5,10 @@ from typing import Any
 from ...errors import field_error
 from ...thumbs.spec import is_valid_thumb
 from .base import Lookup
+from .limits import MAX_SAFE_INT, bounded
 from .select import MultiValueField
 
 DEFAULT_MAX_SIZE = 5 << 20
-MAX_SAFE_INT = 2**53 - 1
 
 
 class FileField(MultiValueField):
@@ -28,15 +28,11 @@ class FileField(MultiValueField):
         return self.max_size(field) * self.max_select(field)
 
     def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
-        errors: dict[str, Any] = {}
-        for key in ("maxSelect", "maxSize"):
-            value = field.get(key) or 0
-            if value < 0:
-                errors[key] = field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
-            elif value > MAX_SAFE_INT:
-                errors[key] = field_error("validation_max_less_equal_than_required", f"Must be no greater than {MAX_SAFE_INT}.", {"threshold": MAX_SAFE_INT})
+        errors = bounded(field, {"maxSelect": (0, MAX_SAFE_INT), "maxSize": (0, MAX_SAFE_INT)})
         thumb_errors = {}
         for index, thumb in enumerate(field.get("thumbs") or []):
+            if not thumb:
+                continue
             if thumb in ("0x0", "0x0t", "0x0b", "0x0f"):
                 thumb_errors[str(index)] = field_error("validation_not_in_invalid", "Must not be in list.")
             elif not is_valid_thumb(thumb):

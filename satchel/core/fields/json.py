@@ -4,8 +4,9 @@ from typing import Any
 
 from ... import deepjson
 from ...errors import field_error
-from .base import FieldType, RecordLookup
+from .base import FieldType, Lookup, RecordLookup
 from .casting import go_numbers
+from .limits import MAX_SAFE_INT, bounded
 
 DEFAULT_MAX_SIZE = 1 << 20
 _JSON_STARTS = frozenset('0123456789-"[{')
@@ -27,6 +28,9 @@ class JsonField(FieldType):
 
     def is_blank(self, value: Any) -> bool:
         return value is None or value == "" or value == [] or value == {}
+
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        return bounded(field, {"maxSize": (0, MAX_SAFE_INT)})
 
     def max_size(self, field: dict[str, Any]) -> int:
         size: int = field.get("maxSize") or DEFAULT_MAX_SIZE

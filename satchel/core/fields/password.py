@@ -5,8 +5,10 @@ from typing import Any
 import bcrypt
 
 from ...errors import field_error
-from .base import FieldType, RecordLookup
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
+from .limits import bounded
+from .text import regex_error
 
 BCRYPT_MAX_BYTES = 72
 DEFAULT_COST = 10
@@ -35,6 +37,13 @@ class PasswordField(FieldType):
 
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value)
+
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        """Lengths within bcrypt's 71 usable bytes, a cost bcrypt takes (4 to 31), a Go pattern."""
+        errors = bounded(field, {"min": (1, 71), "max": (field.get("min") or 0, 71), "cost": (4, 31)})
+        if error := regex_error(field.get("pattern")):
+            errors["pattern"] = error
+        return errors
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         if field.get("min") and len(value) < field["min"]:

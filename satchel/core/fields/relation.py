@@ -4,6 +4,7 @@ from typing import Any
 
 from ...errors import field_error
 from .base import Lookup, RecordLookup, required_error
+from .limits import range_error
 from .select import MultiValueField
 
 
@@ -16,12 +17,19 @@ class RelationField(MultiValueField):
     defaults = {"cascadeDelete": False, "collectionId": "", "maxSelect": 0, "minSelect": 0, "required": False}
 
     def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        """The target by id (a name won't do); maxSelect is needed with minSelect and not below it."""
         errors = {}
+        target = ctx.find_collection(field["collectionId"]) if field.get("collectionId") else None
         if not field.get("collectionId"):
             errors["collectionId"] = required_error()
-        elif ctx.find_collection(field["collectionId"]) is None:
-            errors["collectionId"] = field_error("validation_missing_collection", "The relation collection doesn't exist.")
-        if error := self.max_select_error(field):
+        elif target is None or target.id != field["collectionId"]:
+            errors["collectionId"] = field_error("validation_field_relation_missing_collection", "The relation collection doesn't exist.")
+        low = field.get("minSelect") or 0
+        if error := range_error(low, 0, None):
+            errors["minSelect"] = error
+        if low > 0 and not field.get("maxSelect"):
+            errors["maxSelect"] = required_error()
+        elif error := range_error(field.get("maxSelect"), low, None):
             errors["maxSelect"] = error
         return errors
 

@@ -7,6 +7,7 @@ import orjson
 from ...errors import field_error
 from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str_list
+from .limits import range_error
 
 
 class MultiValueField(FieldType):
@@ -42,11 +43,6 @@ class MultiValueField(FieldType):
     def from_db(self, value: Any, field: dict[str, Any]) -> Any:
         return self.shape(to_str_list(value), field) if self.is_multiple(field) else (value or "")
 
-    def max_select_error(self, field: dict[str, Any]) -> dict[str, Any] | None:
-        if (field.get("maxSelect") or 0) < 0:
-            return field_error("validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0})
-        return None
-
 
 class SelectField(MultiValueField):
     name = "select"
@@ -56,7 +52,7 @@ class SelectField(MultiValueField):
         errors = {}
         if not field.get("values"):
             errors["values"] = field_error("validation_required", "Cannot be blank.")
-        if error := self.max_select_error(field):
+        if error := range_error(field.get("maxSelect"), 0, len(field.get("values") or []) or 1):
             errors["maxSelect"] = error
         return errors
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
 
 from ...errors import field_error
-from .base import FieldType, Lookup, RecordLookup
+from ..go_regexp import GoRegexError, check
+from .base import FieldType, Lookup, RecordLookup, required_error
 from .casting import to_str
+from .limits import MAX_SAFE_INT, range_error
+from .regex_sample import sample
 
 DEFAULT_MAX_LENGTH = 5000
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -22,6 +26,18 @@ def generate(pattern: str) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(int(m.group(2))))
 
 
+def regex_error(pattern: Any) -> dict[str, Any] | None:
+    """Go's parse error of a non-empty pattern, worded as the reference words it."""
+    if not pattern:
+        return None
+    try:
+        check(pattern)
+    except GoRegexError as exc:
+        text = str(exc)
+        return field_error("validation_invalid_regex", text[0].upper() + text[1:] + ".")
+    return None
+
+
 class TextField(FieldType):
     name = "text"
     defaults = {"autogeneratePattern": "", "max": 0, "min": 0, "pattern": "", "primaryKey": False, "required": False}
@@ -30,21 +46,54 @@ class TextField(FieldType):
         return to_str(value)
 
     def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
-        errors = {}
-        if field.get("pattern"):
-            try:
-                re.compile(field["pattern"])
-            except re.error:
-                errors["pattern"] = field_error("validation_invalid_regex", "Invalid regular expression.")
-        return errors
+        """The reference's rules, in its order; a primary key must be a required, visible `id` with a pattern."""
+        key = bool(field.get("primaryKey"))
+        found = {
+            "name": field_error("validation_in_invalid", 'The primary key must be named "id".') if key and field.get("name") != "id" else None,
+            "min": range_error(field.get("min"), 0, MAX_SAFE_INT),
+            "max": range_error(field.get("max"), field.get("min") or 0, MAX_SAFE_INT),
+            "pattern": required_error() if key and not field.get("pattern") else regex_error(field.get("pattern")),
+            "hidden": field_error("validation_empty", "Must be blank.") if key and field.get("hidden") else None,
+            "required": required_error() if key and not field.get("required") else None,
+            "autogeneratePattern": regex_error(field.get("autogeneratePattern")) or self._autogenerate_error(field),
+        }
+        return {k: v for k, v in found.items() if v is not None}
+
+    def _autogenerate_error(self, field: dict[str, Any]) -> dict[str, Any] | None:
+        """Ten values drawn from the pattern must all pass the field's own checks."""
+        if not field.get("autogeneratePattern"):
+            return None
+        for _ in range(10):
+            value = sample(field["autogeneratePattern"])
+            if value is None:
+                return None
+            if self._plain_error(value, field) is not None:
+                message = f"The provided autogenerate pattern could produce invalid field values, ex.: {json.dumps(value)}."
+                return field_error("validation_invalid_autogenerate_pattern_value", message)
+        return None
+
+    def _plain_error(self, value: str, field: dict[str, Any]) -> dict[str, Any] | None:
+        if not value:
+            return required_error() if field.get("required") or field.get("primaryKey") else None
+        if regex_error(field.get("pattern")):  # Go matches nothing against a pattern it can't read
+            return field_error("validation_invalid_format", "Invalid value format.")
+        try:
+            return length_or_format_error(value, field)
+        except re.error:  # a pattern Go reads and Python doesn't: not checked
+            return None
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
-        length = len(value)
-        if field.get("min") and length < field["min"]:
-            return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).", {"min": field["min"]})
-        maximum = field.get("max") or DEFAULT_MAX_LENGTH
-        if length > maximum:
-            return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
-        if field.get("pattern") and not re.search(field["pattern"], value):
-            return field_error("validation_invalid_format", "Invalid value format.")
-        return None
+        return length_or_format_error(value, field)
+
+
+def length_or_format_error(value: str, field: dict[str, Any]) -> dict[str, Any] | None:
+    """A non-empty value's length and pattern checks, which need nothing from the records."""
+    length = len(value)
+    if field.get("min") and length < field["min"]:
+        return field_error("validation_min_text_constraint", f"Must be at least {field['min']} character(s).", {"min": field["min"]})
+    maximum = field.get("max") or DEFAULT_MAX_LENGTH
+    if length > maximum:
+        return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
+    if field.get("pattern") and not re.search(field["pattern"], value):
+        return field_error("validation_invalid_format", "Invalid value format.")
+    return None

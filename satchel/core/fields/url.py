@@ -4,14 +4,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import field_error
-from .base import FieldType, RecordLookup
+from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
 from .email import domain_allowed
+from .limits import domain_errors
 
 
 class UrlField(FieldType):
     name = "url"
     defaults = {"exceptDomains": [], "onlyDomains": [], "required": False}
+
+    def validate_options(self, field: dict[str, Any], ctx: Lookup) -> dict[str, Any]:
+        return domain_errors(field)
 
     def prepare(self, value: Any, field: dict[str, Any]) -> str:
         return to_str(value).strip()
