@@ -96,6 +96,19 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
             out.append(("create", fields, created.status_code, _outcome(created.json())))
         updated = call("PATCH", "/api/collections/holder", headers=admin, json={"fields": fields})
         out.append(("update", fields, updated.status_code, _outcome(updated.json())))
+    out += _patterns_in_use(call, admin)
+    return out
+
+
+def _patterns_in_use(call: Call, admin: dict[str, str]) -> list[Any]:
+    """Go patterns that Python's `re` reads otherwise (`\\pL`, `\\z`, `[[:alpha:]]`, a final `$`) match as in Go."""
+    patterns = {"l": r"^\pL+$", "z": r"^[[:alpha:]]+\z", "d": "^[a-z]+$", "q": r"\Qa.b\E", "n": r"^[^\p{N}]+$"}
+    fields = [{"name": name, "type": "text", "pattern": pattern} for name, pattern in patterns.items()]
+    saved = call("PATCH", "/api/collections/holder", headers=admin, json={"fields": fields})
+    out: list[Any] = [("patterns", saved.status_code)]
+    for value in ("abc", "héllo", "abc\n", "a1", "xa.by", "axby", "\u00e9t\u00e9"):
+        made = call("POST", "/api/collections/holder/records", headers=admin, json=dict.fromkeys(patterns, value))
+        out.append(("record", value, made.status_code, made.json().get("data")))
     return out
 
 

@@ -7,6 +7,7 @@ mistakes are found here the way regexp/syntax finds them, in the same order.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
@@ -152,3 +153,57 @@ def _class_char(pattern: str, j: int) -> tuple[str | None, int]:
     if len(text) == 2 and not text[1].isalnum():
         return text[1], end
     return None, end
+
+
+# Go's classes in Python's words, as far as Python's `re` can say them.
+_PY_CLASSES = {
+    "L": r"^\W\d_", "Lu": "A-Z", "Ll": "a-z", "N": r"\d", "Nd": r"\d", "Z": r"\s", "Zs": r"\s",
+    "Latin": "A-Za-z\u00c0-\u024f", "Greek": "\u0370-\u03ff", "Cyrillic": "\u0400-\u04ff", "Han": "\u4e00-\u9fff",
+}
+_PY_POSIX = {
+    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\x00-\x7f", "blank": "\t ", "cntrl": "\x00-\x1f\x7f",
+    "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~", "punct": "!-/:-@[-`{-~",
+    "space": "\t\n\v\f\r ", "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
+}
+_GO_ONLY = re.compile(r"\\[pP](?:\{(\^?)(\w+)\}|(\w))|\[:(\^?)(\w+):\]|\\z|\\Q(.*?)(?:\\E|$)|\\.|\[|\]|\$", re.DOTALL)
+
+
+@functools.cache
+def to_python(pattern: str) -> re.Pattern[str] | None:
+    """A Go pattern as a Python one that matches the same text, or None when Python can't say it.
+
+    Go's `$` is the end of the text (Python's also matches before a final newline), `\\z` is
+    Python's `\\Z`, and Unicode and POSIX classes become ranges."""
+    depth = 0
+    multiline = bool(re.match(r"\(\?[a-zA-Z]*m", pattern))
+
+    def swap(found: re.Match[str]) -> str:
+        nonlocal depth
+        text = found.group(0)
+        if text == "[":
+            depth += 1
+            return text
+        if text == "]":
+            depth = max(depth - 1, 0)
+            return text
+        if text == "$":
+            return text if depth or multiline else r"\Z"
+        if text == r"\z":
+            return r"\Z"
+        if text.startswith(r"\Q"):
+            return re.escape(found.group(6))
+        if text.startswith("[:"):
+            return ("^" if found.group(4) else "") + _PY_POSIX.get(found.group(5), "")
+        if text.startswith(("\\p", "\\P")):
+            name = found.group(2) or found.group(3)
+            negated = (text[1] == "P") != bool(found.group(1))
+            members = _PY_CLASSES.get(name, "")
+            if members.startswith("^"):  # a class said by what it isn't
+                members, negated = members[1:], not negated
+            return members if depth and not negated else f"[{'^' if negated else ''}{members}]"
+        return text
+
+    try:
+        return re.compile(_GO_ONLY.sub(swap, pattern))
+    except re.error:
+        return None

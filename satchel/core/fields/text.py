@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from ...errors import field_error
-from ..go_regexp import GoRegexError, check
+from ..go_regexp import GoRegexError, check, to_python
 from .base import FieldType, Lookup, RecordLookup, required_error
 from .casting import to_str
 from .limits import MAX_SAFE_INT, range_error
@@ -77,10 +77,7 @@ class TextField(FieldType):
             return required_error() if field.get("required") or field.get("primaryKey") else None
         if regex_error(field.get("pattern")):  # Go matches nothing against a pattern it can't read
             return field_error("validation_invalid_format", "Invalid value format.")
-        try:
-            return length_or_format_error(value, field)
-        except re.error:  # a pattern Go reads and Python doesn't: not checked
-            return None
+        return length_or_format_error(value, field)
 
     def validate_value(self, value: str, field: dict[str, Any], ctx: RecordLookup) -> dict[str, Any] | None:
         return length_or_format_error(value, field)
@@ -94,6 +91,7 @@ def length_or_format_error(value: str, field: dict[str, Any]) -> dict[str, Any] 
     maximum = field.get("max") or DEFAULT_MAX_LENGTH
     if length > maximum:
         return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
-    if field.get("pattern") and not re.search(field["pattern"], value):
+    pattern = to_python(field["pattern"]) if field.get("pattern") else None
+    if pattern is not None and not pattern.search(value):
         return field_error("validation_invalid_format", "Invalid value format.")
     return None
