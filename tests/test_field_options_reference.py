@@ -102,8 +102,8 @@ def scenario(call: Call, admin: dict[str, str]) -> list[Any]:
 
 def _patterns_in_use(call: Call, admin: dict[str, str]) -> list[Any]:
     """Go patterns that Python's `re` reads otherwise (`\\pL`, `\\z`, `[[:alpha:]]`, a final `$`) match as in Go."""
-    patterns = {"l": r"^\pL+$", "z": r"^[[:alpha:]]+\z", "d": "^[a-z]+$", "q": r"\Qa.b\E", "n": r"^[^\p{N}]+$"}
-    fields = [{"name": name, "type": "text", "pattern": pattern} for name, pattern in patterns.items()]
+    patterns = {"l": r"^\pL+$", "z": r"^[[:alpha:]]+\z", "d": "^[a-z]+$", "q": r"\Qa.b\E", "n": r"^[^\p{N}]+$", "p": r"^\pL+$"}
+    fields = [{"name": name, "type": "password" if name == "p" else "text", "pattern": pattern} for name, pattern in patterns.items()]
     saved = call("PATCH", "/api/collections/holder", headers=admin, json={"fields": fields})
     out: list[Any] = [("patterns", saved.status_code)]
     for value in ("abc", "héllo", "abc\n", "a1", "xa.by", "axby", "\u00e9t\u00e9"):

@@ -5,6 +5,7 @@ from typing import Any
 import bcrypt
 
 from ...errors import field_error
+from ..go_regexp import to_python
 from .base import FieldType, Lookup, RecordLookup
 from .casting import to_str
 from .limits import bounded
@@ -51,6 +52,9 @@ class PasswordField(FieldType):
         maximum = field.get("max") or 71
         if len(value.encode()) > maximum:
             return field_error("validation_max_text_constraint", f"Must be no more than {maximum} character(s).", {"max": maximum})
+        pattern = to_python(field["pattern"]) if field.get("pattern") else None
+        if pattern is not None and not pattern.search(value):
+            return field_error("validation_invalid_format", "Invalid value format.")
         return None
 
     def to_json(self, value: Any, field: dict[str, Any]) -> str:
