@@ -73,6 +73,10 @@ BODIES: list[list[dict[str, Any]]] = [
     of("password", min=0, max=72, cost=3, pattern="["), of("password", min=10, max=5, cost=32), of("password", min=-1, max=-1, cost=-1),
     of("password", min=71, max=71, cost=31), of("password", min=72, cost=4),
     of("bool", help="x"), of("geoPoint", help="x"), of("autodate"), of("autodate", onUpdate=True),
+    # what every field has: a name, an id and a help text of bounded length
+    *([{"name": name, "type": "bool"}] for name in ("x" * 100, "x" * 101, "null", "TRUE", "_rowid_", "expand", "collectionName", "a_via_b", "A_VIA_b", "b-c")),
+    [{"name": "f", "type": "bool", "id": "i" * 101}], [{"name": "f", "type": "bool", "id": "i" * 100}],
+    [{"name": "h", "type": "bool", "help": "h" * 300}], [{"name": "h", "type": "bool", "help": "h" * 301}],
     # several fields, each with its own errors
     [*text(max=-1), *of("number", min=2, max=1), *of("select", maxSelect=-1)],
 ]

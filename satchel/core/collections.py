@@ -366,18 +366,39 @@ def _rule_error(collection: Collection, schema: Schema, rule: str) -> dict[str, 
     return None if problem is None else field_error("validation_invalid_rule", f"Invalid rule. Raw error: {problem}.")
 
 
+# Names a filter reads as something else: its literals and a record's dynamic fields.
+_RESERVED_FIELD_NAMES = frozenset({"null", "true", "false", "_rowid_", "collectionId", "collectionName", "expand"})
+
+
+def _field_name_error(name: Any) -> dict[str, Any] | None:
+    """The reference's rules for a field name, in its order (reserved names are case-sensitive)."""
+    if not name:
+        return field_error("validation_required", "Cannot be blank.")
+    if isinstance(name, str) and len(name) > 100:
+        return field_error("validation_length_out_of_range", "The length must be between 1 and 100.", {"max": 100, "min": 1})
+    if not isinstance(name, str) or not _NAME.match(name):
+        return field_error("validation_match_invalid", "Must be in a valid format.")
+    if name in _RESERVED_FIELD_NAMES:
+        return field_error("validation_not_in_invalid", "Must not be in list.")
+    if "_via_" in name.lower():
+        return field_error("validation_found_via", 'The value cannot contain "_via_".')
+    return None
+
+
 def _field_errors(field: dict[str, Any], seen: set[str], lookup: Schema, in_view: bool) -> dict[str, Any]:
     problems: dict[str, Any] = {}
-    name = field.get("name")
-    if not name:
-        problems["name"] = field_error("validation_required", "Cannot be blank.")
-    elif not isinstance(name, str) or not _NAME.match(name) or len(name) > 255:
-        problems["name"] = field_error("validation_match_invalid", "Must be in a valid format.")
+    name: str = field.get("name") or ""  # normalized fields always have a name, maybe ""
+    if error := _field_name_error(name):
+        problems["name"] = error
     elif name.lower() in seen:
         problems["name"] = field_error("validation_duplicated_field_name", f"Duplicated or invalid field name {name}.", {"fieldName": name})
     else:
         seen.add(name.lower())
-    problems.update(field_type(field).validate_options(field, lookup))
+    for key, limit in (("id", 100), ("help", 300)):
+        if len(field.get(key) or "") > limit:
+            problems[key] = field_error("validation_length_out_of_range", f"The length must be between 1 and {limit}.", {"max": limit, "min": 1})
+    # The common rules come first: a field's own rule on the same option stands back.
+    problems = {**field_type(field).validate_options(field, lookup), **problems}
     target = lookup.find_collection(field["collectionId"]) if field["type"] == "relation" and field.get("collectionId") else None
     if "collectionId" not in problems and target is not None and target.is_view and not in_view:
         problems["collectionId"] = field_error(
