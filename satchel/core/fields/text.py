@@ -13,6 +13,9 @@ from .limits import MAX_SAFE_INT, range_error
 from .regex_sample import sample
 
 DEFAULT_MAX_LENGTH = 5000
+DEFAULT_ID_PATTERN = "^[a-z0-9]+$"
+_FORBIDDEN_KEY_CHARS = (".", "/", "\\", "|", '"', "'", "`", "<", ">", ":", "?", "*", "%", "$", "\0", "\t", "\n", "\r", " ")
+_RESERVED_KEYS = frozenset({"CON", "PRN", "AUX", "NUL", *(f"{name}{n}" for name in ("COM", "LPT") for n in range(1, 10))})
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _TOKEN_ALPHABET = _ID_ALPHABET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -94,4 +97,17 @@ def length_or_format_error(value: str, field: dict[str, Any]) -> dict[str, Any] 
     pattern = to_python(field["pattern"]) if field.get("pattern") else None
     if pattern is not None and not pattern.search(value):
         return field_error("validation_invalid_format", "Invalid value format.")
+    if field.get("primaryKey") and field.get("pattern") != DEFAULT_ID_PATTERN:
+        return _key_error(value)
+    return None
+
+
+def _key_error(value: str) -> dict[str, Any] | None:
+    """A record id is often a file or directory name: the reference keeps out what a filesystem
+    can't take, unless the id pattern is the default one (which can't produce them)."""
+    for char in _FORBIDDEN_KEY_CHARS:
+        if char in value:
+            return field_error("validation_forbidden_pk_character", f"'{char}' is not a valid primary key character.", {"ch": char})
+    if value.upper() in _RESERVED_KEYS:
+        return field_error("validation_reserved_pk", f"The primary key '{value.upper()}' is reserved and cannot be used.", {"reserved": value.upper()})
     return None
