@@ -71,7 +71,8 @@ class TextField(FieldType):
             if value is None:
                 return None
             if self._plain_error(value, field) is not None:
-                message = f"The provided autogenerate pattern could produce invalid field values, ex.: {json.dumps(value)}."
+                example = json.dumps(value, ensure_ascii=False)  # Go's %q, near enough
+                message = f"The provided autogenerate pattern could produce invalid field values, ex.: {example}."
                 return field_error("validation_invalid_autogenerate_pattern_value", message)
         return None
 
