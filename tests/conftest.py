@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from pbref import Reference, find_binary, running_reference
 from starlette.testclient import TestClient
 
 from satchel.app import create_app
@@ -94,6 +95,15 @@ def admin(admin_token: str) -> dict[str, str]:
 # --- files ---------------------------------------------------------------------------------------
 
 pytest_plugins = ["s3server", "processes", "filter_listers"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> Iterator[Reference]:
+    """One reference PocketBase for a module's differential tests (a module may define its own)."""
+    if find_binary() is None:
+        pytest.skip("the pocketbase binary is not installed")
+    with running_reference() as ref:
+        yield ref
 
 
 def image_bytes(width: int, height: int, fmt: str = "PNG", color=(200, 30, 30), mode: str = "RGB") -> bytes:

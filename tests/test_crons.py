@@ -8,7 +8,6 @@ import threading
 
 import httpx
 import pytest
-from pbref import find_binary, running_reference
 
 from satchel.app import create_app
 from satchel.core.cron_schedule import InvalidCron, parse
@@ -107,14 +106,6 @@ def test_a_due_minute_runs_once_across_processes_sharing_a_database(config):
     finally:
         for app in apps:
             app.state.satchel.dispose()
-
-
-@pytest.fixture(scope="module")
-def reference():
-    if find_binary() is None:
-        pytest.skip("the pocketbase binary is not installed")
-    with running_reference() as ref:
-        yield ref
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/api/crons"), ("POST", "/api/crons/__pbDBOptimize__"), ("POST", "/api/crons/nope")])

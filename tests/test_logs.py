@@ -14,7 +14,6 @@ import hypothesis
 import pytest
 from checks import ok
 from hypothesis import strategies as st
-from pbref import find_binary, running_reference
 
 from satchel.core.logs import INFO, epoch_log_date, log_date, new_entry
 
@@ -22,14 +21,6 @@ USER = {"email": "u@example.com", "password": "user-password-1", "passwordConfir
 UA = {"User-Agent": "satchel-tests"}
 #: values that differ between two servers for the same request: when, how long, who
 VARYING = {"id", "created", "execTime", "remoteIP", "userIP", "authId"}
-
-
-@pytest.fixture(scope="module")
-def reference():
-    if find_binary() is None:
-        pytest.skip("the pocketbase binary is not installed")
-    with running_reference() as ref:
-        yield ref
 
 
 def _wait_logs(request: Callable[..., httpx.Response], headers: dict[str, str], filter_text: str, count: int) -> dict[str, Any]:

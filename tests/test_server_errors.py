@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from pbref import find_binary, running_reference
 from starlette.routing import Route
 
 ORIGIN = {"Origin": "http://app.example"}
 SERVER_ERROR = {"data": {}, "message": "Something went wrong while processing your request.", "status": 500}
-
-
-@pytest.fixture(scope="module")
-def reference():
-    if find_binary() is None:
-        pytest.skip("the pocketbase binary is not installed")
-    with running_reference() as ref:
-        yield ref
 
 
 @pytest.fixture
