@@ -28,7 +28,10 @@ PRUNE_EVERY = 256  # prune when a new id is a multiple of this
 
 def channel_name(conn: Connection) -> str:
     """The NOTIFY channel of this database schema: channels are database-wide, schemas share them."""
-    schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+    return channel_for(conn.exec_driver_sql("SELECT current_schema()").scalar_one())
+
+
+def channel_for(schema: str) -> str:
     name = f"satchel_rt_{schema}"
     return name if len(name) <= 63 else "satchel_rt_" + hashlib.sha256(schema.encode()).hexdigest()[:40]
 

@@ -31,6 +31,7 @@ RETRY_SECONDS = 1.0  # after a lost listening connection
 REPLAY_SLACK = 15.0  # PostgreSQL: seconds an event may take from its log row to its delivery
 
 Handler = Callable[[bytes], Awaitable[None]]
+Committed = Callable[[list[bytes]], None]
 
 
 async def _ignore(payload: bytes) -> None:
@@ -41,6 +42,9 @@ class Bus:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.handle: Handler = _ignore  # set by the process's realtime hub
+        # this process's own messages, each transaction's at once, right after it commits and
+        # before its write returns (the record cache: a process reads its own writes)
+        self.committed: Committed | None = None
         self._channel = ""
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
@@ -60,6 +64,13 @@ class Bus:
             hooks = conn.info.setdefault("after_commit", [])
             if self._doorbell.ring not in hooks:
                 hooks.append(self._doorbell.ring)
+        if self.committed is not None:
+            hooks = conn.info.setdefault("after_commit", [])
+            sent = next((hook for hook in hooks if isinstance(hook, _Sent)), None)
+            if sent is None:
+                sent = _Sent(self.committed)
+                hooks.append(sent)
+            sent.payloads.append(payload)
 
     async def start(self) -> None:
         """Start reading, once per process; returns when messages committed from now on will be seen."""
@@ -155,3 +166,14 @@ class Bus:
             await self.handle(payload)
         except Exception:
             log.exception("realtime event could not be delivered")
+
+
+class _Sent:
+    """One transaction's messages, handed to `Bus.committed` by its after-commit hook."""
+
+    def __init__(self, committed: Committed) -> None:
+        self.committed = committed
+        self.payloads: list[bytes] = []
+
+    def __call__(self) -> None:
+        self.committed(self.payloads)
