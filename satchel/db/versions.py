@@ -13,6 +13,10 @@ from the one it loaded. Nothing may be lost, so:
   died between its commit and the counter is caught up with then).
 
 The channel is named after the current schema: tests share one database with a schema each.
+
+The same connection may also listen to the realtime channel for a `Follower` (the record
+cache): it hears every record change's NOTIFY, and is told to forget everything whenever
+the version moves or the listener starts or stops listening (it may have missed something).
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import change_counter
 from .engine import Database
+from .realtime import channel_for
 from .tables import dialect_module, params_table
 
 log = logging.getLogger("satchel.versions")
@@ -64,6 +69,15 @@ def bump(conn: Connection) -> int:
     return version
 
 
+class Follower(Protocol):
+    def heard(self, note: str) -> None:
+        """A NOTIFY of the realtime channel, in commit order (`db/realtime.py` says its form)."""
+
+    def reset(self, listening: bool) -> None:
+        """Forget everything: the version moved, or listening started or stopped; `listening`
+        says whether changes are heard from now on."""
+
+
 class VersionFeed:
     """The latest version this process can know of, as cheaply as the engine allows.
 
@@ -77,6 +91,7 @@ class VersionFeed:
         self.db = db
         self.heard = 0
         self.listening = False
+        self.follower: Follower | None = None  # PostgreSQL: set before the listener starts
         self._polled = float("-inf")
         path = change_counter.counter_path(db.engine.url.database or "") if db.is_sqlite else ""
         self._counter = change_counter.ChangeCounter(path) if path else None
@@ -105,7 +120,15 @@ class VersionFeed:
             self._counter.close()
 
     def _hear(self, version: int) -> None:
-        self.heard = max(self.heard, version)
+        if version > self.heard:
+            self.heard = version
+            if self.follower is not None:
+                self.follower.reset(self.listening)
+
+    def _set_listening(self, listening: bool) -> None:
+        self.listening = listening
+        if self.follower is not None:
+            self.follower.reset(listening)
 
     async def listen_forever(self) -> None:
         """PostgreSQL: keep a LISTEN connection of our own, reconnecting after any failure."""
@@ -117,7 +140,8 @@ class VersionFeed:
             except Exception as exc:  # noqa: BLE001 - whatever broke it, polling covers until it is back
                 log.warning("version listener lost (%r); polling every %s s until it is back", exc, POLL)
             finally:
-                self.listening = False
+                if self.listening:
+                    self._set_listening(False)
             await asyncio.sleep(RETRY)
 
     async def _listen(self) -> None:
@@ -128,21 +152,27 @@ class VersionFeed:
         async with asyncio.timeout(TIMEOUT):
             conn = await psycopg.AsyncConnection.connect(**self.db.connect_kwargs(), autocommit=True)
         async with conn:
-            named = await (await conn.execute(CHANNEL_SQL)).fetchone()
+            named = await (await conn.execute(f"SELECT ({CHANNEL_SQL}), current_schema()")).fetchone()
             assert named is not None  # current_schema() always answers
-            channel = named[0]
+            channel, schema = named
             # md5 hex: nothing to escape; the name shows who listens in pg_stat_activity
             await conn.execute(f"SET application_name = '{channel}'")
             await conn.execute(f'LISTEN "{channel}"')
+            if self.follower is not None:
+                await conn.execute(f'LISTEN "{channel_for(schema)}"')  # the schema's name, quoted as the bus does
             while True:
                 # Read after LISTEN: a bump committed before it is in the row, any later one is heard.
                 # With no news for HEARTBEAT seconds, this read is also the connection's health check.
                 async with asyncio.timeout(TIMEOUT):
                     row = await _fetch_version(conn)
                 self._hear(row)
-                self.listening = True
+                if not self.listening:
+                    self._set_listening(True)
                 async for note in conn.notifies(timeout=HEARTBEAT):
-                    self._hear(int(note.payload))
+                    if note.channel == channel:
+                        self._hear(int(note.payload))
+                    elif self.follower is not None:
+                        self.follower.heard(note.payload)
 
 
 async def _fetch_version(conn: Any) -> int:
