@@ -40,6 +40,9 @@ class Config:
     db_pool_timeout: float = _env("SATCHEL_DB_POOL_TIMEOUT", default=10.0)
     #: PostgreSQL connections each process keeps for point reads on its event loop
     db_loop_pool_size: int = _env("SATCHEL_DB_LOOP_POOL_SIZE", default=2)
+    #: PostgreSQL: seconds a process may keep a record's file names for downloads, at most (0: never);
+    #: changes reach it sooner, as they commit (core/record_cache.py)
+    record_cache_seconds: float = _env("SATCHEL_RECORD_CACHE_SECONDS", default=1.0)
     #: debug, info (the access log shows), warning or error
     log_level: str = _env("SATCHEL_LOG_LEVEL", default="info")
     #: text (readable lines) or json (one object per line, for log collectors)

@@ -103,7 +103,7 @@ async def download(request: Request) -> ObjectResponse:
         raise not_found("Missing or invalid collection context.")
     await check_collection(request, collection, ("file",))
     record_id, filename = request.path_params["record"], request.path_params["filename"]
-    values = await records.find(sat, collection, record_id) if record_id else None
+    values = await records.find_files(sat, collection, record_id) if record_id else None
     if values is None:
         raise not_found()
     field = owning_field(collection, values, filename)

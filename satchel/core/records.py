@@ -43,10 +43,12 @@ class Save:
     passwords: dict[str, str]
 
 
-def from_row(collection: Collection, row: dict[str, Any]) -> dict[str, Any]:
+def from_row(collection: Collection, row: dict[str, Any], fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The values of the row's `fields` (all of the collection's by default)."""
+    fields = collection.fields if fields is None else fields
     if collection.is_view:
-        return {f["name"]: field_type(f).from_view(row.get(f["name"]), f) for f in collection.fields}
-    return {f["name"]: field_type(f).from_db(row.get(f["name"]), f) for f in collection.fields}
+        return {f["name"]: field_type(f).from_view(row.get(f["name"]), f) for f in fields}
+    return {f["name"]: field_type(f).from_db(row.get(f["name"]), f) for f in fields}
 
 
 def export(collection: Collection, values: dict[str, Any], auth: Auth | None, show_email: bool = False) -> dict[str, Any]:
@@ -304,3 +306,21 @@ async def _after_commit(sat: Satchel, collection: Collection, plan: Save) -> Non
 async def find(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:
     row = await store.find_row(sat.db, sat.schema.table(collection), record_id)
     return from_row(collection, row) if row else None
+
+
+async def find_files(sat: Satchel, collection: Collection, record_id: str) -> dict[str, Any] | None:
+    """The values of a record's file fields, all a download checks; None when there is no such record.
+
+    On PostgreSQL they may come from the process's record cache (core/record_cache.py)."""
+    cache = None if collection.is_view else sat.record_cache
+    version = sat.schema.version
+    if cache is not None and (files := cache.get(collection.id, record_id, version)) is not None:
+        return files
+    token = cache.begin() if cache is not None else None
+    row = await store.find_row(sat.db, sat.schema.table(collection), record_id)
+    if row is None:
+        return None
+    files = from_row(collection, row, collection.file_fields())
+    if cache is not None:
+        cache.put(collection.id, record_id, files, version, token)
+    return files

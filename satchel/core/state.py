@@ -31,6 +31,7 @@ from .schema import Schema
 if TYPE_CHECKING:  # boto3 and Pillow cost tens of MB per worker: loaded on first use only
     from ..storage.s3 import S3Storage
     from ..thumbs.service import Thumbs
+    from .record_cache import RecordCache
 
 T = TypeVar("T")
 
@@ -74,6 +75,13 @@ class Satchel:
         self.logs = Logs(config, self.db)
         self.crons.add(Job("__pbLogsCleanup__", "0 */6 * * *", cleanup))
         self.bus = Bus(self.db)  # realtime messages, written with the changes they announce
+        self.record_cache: RecordCache | None = None
+        if not self.db.is_sqlite and config.record_cache_seconds > 0:  # SQLite's own read costs less
+            from .record_cache import RecordCache  # here: SQLite servers never load it
+
+            self.record_cache = RecordCache(config.record_cache_seconds)
+            self.versions.follower = self.record_cache
+            self.bus.committed = self.record_cache.committed
         self.rate_limits = RateLimits(os.path.join(config.data_dir, RATE_COUNTS))
 
     # start-up -----------------------------------------------------------------
