@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ...db import store
+from ...db import store, versions
 
 
 def _stored(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -20,7 +20,11 @@ def _stored(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> di
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """Insert the rows the table lacks, update those that differ: (inserted, updated)."""
+    """Insert the rows the table lacks, update those that differ: (inserted, updated).
+
+    The version moves first (and so queues behind any schema change, as those do): these rows
+    change without record events, so each process forgets the records it cached (core/record_cache.py)."""
+    versions.bump(conn)
     stored = _stored(conn, table, rows)
     new = [row for row in rows if row["id"] not in stored]
     changed = [(row["id"], row) for row in rows if row["id"] in stored and stored[row["id"]] != row]
