@@ -47,7 +47,7 @@ def test_nothing_is_kept_while_not_listening():
     assert cache.get("c", "r1", 1) is None
 
 
-@pytest.mark.parametrize("how", ["heard", "committed", "payloadless", "wholesale", "reset"])
+@pytest.mark.parametrize("how", ["heard", "committed", "payloadless", "wholesale", "unreadable", "reset"])
 def test_changes_forget(how: str):
     cache = _listening()
     for record_id in ("r1", "r2"):
@@ -58,6 +58,8 @@ def test_changes_forget(how: str):
         cache.committed([_change("c", "r1"), orjson.dumps({"k": "s", "id": "client", "s": [], "u": ""})])
     elif how == "payloadless":  # a change too big for NOTIFY: which record is only in the log
         cache.heard("5")
+    elif how == "unreadable":  # never raised into the writer's commit: everything goes instead
+        cache.committed([b"not json"])
     elif how == "wholesale":
         cache.committed([_change("c", f"x{i}") for i in range(record_cache.WHOLESALE + 1)])
     else:

@@ -104,20 +104,19 @@ class RecordCache:
 
     def committed(self, payloads: list[bytes]) -> None:
         """This process's own bus messages, right after their commit."""
-        if len(payloads) > WHOLESALE:
-            self._clear()
-            return
-        self.forget(key for key in map(_changed, payloads) if key is not None)
+        self._follow(_changed(payloads) if len(payloads) <= WHOLESALE else None)
 
     def heard(self, note: str) -> None:
-        """A NOTIFY of the realtime channel: `<id> <payload>`, or `<id>` alone for a big payload."""
+        """A NOTIFY of the realtime channel: `<id> <payload>`, or `<id>` alone for a big payload
+        (which record changed is then only in the log)."""
         _, _, payload = note.partition(" ")
-        if not payload:
-            self._clear()  # which record changed is only in the log
-            return
-        key = _changed(payload)
-        if key is not None:
-            self.forget((key,))
+        self._follow(_changed([payload]) if payload else None)
+
+    def _follow(self, changed: list[Key] | None) -> None:
+        if changed is None:
+            self._clear()
+        else:
+            self.forget(changed)
 
     def _clear(self) -> None:
         with self._lock:
@@ -131,9 +130,15 @@ class RecordCache:
             self._bytes -= entry.size
 
 
-def _changed(payload: bytes | str) -> Key | None:
-    """The record a bus message changed (core/realtime/events.py), or None for other messages."""
-    message = orjson.loads(payload)
-    if message.get("k") != "r":
-        return None
-    return message["c"], message["r"]["id"]
+def _changed(payloads: list[bytes] | list[str]) -> list[Key] | None:
+    """The records these bus messages changed (core/realtime/events.py; other messages change
+    none), or None when one can't be read: then everything is forgotten, never raised into a commit."""
+    keys = []
+    for payload in payloads:
+        try:
+            message = orjson.loads(payload)
+            if message.get("k") == "r":
+                keys.append((message["c"], message["r"]["id"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+    return keys
