@@ -32,7 +32,7 @@ import anyio
 import anyio.to_thread
 import orjson
 
-from .base import ObjectInfo, Opened, Storage, StoredObject
+from .base import ObjectInfo, Opened, Storage, StorageError, StoredObject
 from .local import TEMP_NAME, create_temp, read_range, remove_tree, walk_files, write_atomic
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class CachedStorage(Storage):
         if paths is None:
             data = os.path.normpath(os.path.join(self._data, key))
             if not data.startswith(self._data + os.sep):
-                raise ValueError(f"key escapes the cache: {key!r}")
+                raise StorageError(f"key escapes the cache: {key!r}")
             if len(self._path_memo) >= SEEN_SIZE:
                 self._path_memo.clear()
             paths = self._path_memo[key] = (data, os.path.join(self._infos, data[len(self._data) + 1 :]))
@@ -217,6 +217,8 @@ class CachedStorage(Storage):
         try:
             self._total = await anyio.to_thread.run_sync(self._evict)
             self._added = 0
+        except OSError as exc:  # e.g. permissions: the copies stay, the request goes on
+            log.warning("s3 cache: cannot evict from %s: %s", self.root, exc)
         finally:
             self._evicting = False
 
