@@ -77,18 +77,27 @@ async def test_a_copy_answers_exactly_as_s3_and_asks_it_nothing(s3: S3Storage, c
     assert calls == []
 
 
-async def test_a_stat_fetches_a_small_object_once_and_leaves_a_big_one_in_s3(s3: S3Storage, calls: list[str], tmp_path: Path) -> None:
+async def test_a_stat_asks_s3_once_and_only_whole_reads_of_small_objects_are_copied(s3: S3Storage, calls: list[str], tmp_path: Path) -> None:
     await s3.put_bytes("c/r/small", b"s" * 100, "text/plain")
     await s3.put_bytes("c/r/big", b"b" * 5000, "text/plain")
     storage = cached(s3, tmp_path, max_object=1000)
+    from_s3 = await s3.stat("c/r/small")
     calls.clear()
-    assert (await storage.stat("c/r/small")).size == 100
-    assert calls == ["HeadObject", "GetObject"]
+    for _ in range(2):
+        assert await storage.stat("c/r/small") == from_s3
+    assert calls == ["HeadObject"] and not data_file(tmp_path, "c/r/small").exists()
     calls.clear()
-    assert (await storage.stat("c/r/small")).size == 100 and calls == []
-    assert await read_all(storage, "c/r/big") == b"b" * 5000
-    assert (await storage.stat("c/r/big")).size == 5000
-    assert calls == ["GetObject", "HeadObject"] and storage.local_path("c/r/big") is None
+    assert b"".join([c async for c in storage.iter_range("c/r/small", 1, 10)]) == b"s" * 10
+    assert calls == ["GetObject"] and not data_file(tmp_path, "c/r/small").exists()
+    calls.clear()
+    for _ in range(2):  # read whole, as a thumb is served: copied the first time
+        assert b"".join([c async for c in storage.iter_range("c/r/small", 0, 100)]) == b"s" * 100
+    assert calls == ["GetObject"] and data_file(tmp_path, "c/r/small").read_bytes() == b"s" * 100
+    calls.clear()
+    for _ in range(2):
+        assert await read_all(storage, "c/r/big") == b"b" * 5000
+        assert (await storage.stat("c/r/big")).size == 5000
+    assert calls == ["GetObject", "GetObject"] and storage.local_path("c/r/big") is None
     assert not data_file(tmp_path, "c/r/big").exists()
 
 
@@ -149,8 +158,9 @@ async def test_a_copy_gone_under_a_reader_is_read_from_s3(s3: S3Storage, tmp_pat
     shutil.rmtree(tmp_path)  # the cache wiped (or the entry evicted by another process) meanwhile
     assert b"".join([chunk async for chunk in opened.body]) == data
     assert storage.local_path("c/r/a.bin") is None
+    assert await read_all(storage, "c/r/a.bin") == data
+    assert data_file(tmp_path, "c/r/a.bin").read_bytes() == data  # and copied again
     assert await storage.stat("c/r/a.bin") == await s3.stat("c/r/a.bin")
-    assert data_file(tmp_path, "c/r/a.bin").read_bytes() == data  # and cached again
 
 
 async def test_deletes_and_writes_drop_the_copies(s3: S3Storage, tmp_path: Path) -> None:

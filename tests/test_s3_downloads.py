@@ -60,18 +60,33 @@ def test_a_download_is_one_get_as_in_pocketbase_then_none_from_the_cache(client,
         assert s3_calls == ([] if again and cached else ["GetObject"])
 
 
-def test_a_head_and_a_range_ask_s3_once_with_the_cache(client, admin, sat, s3_calls) -> None:
-    """Without the cache a HEAD is one HEAD and a range a HEAD and a ranged GET; with it the
-    first HEAD also fetches the (small) object, and the range asks S3 nothing."""
+def test_a_head_is_one_head_and_a_range_a_head_and_a_ranged_get_less_with_the_cache(client, admin, sat, s3_calls) -> None:
+    """With the cache, the HEAD's answer is remembered, and once the file was downloaded whole
+    a range asks S3 nothing."""
     record_id, name = _docs(client, admin)
     cached = sat.config.s3_cache_mib > 0
     s3_calls.clear()
     assert client.head(f"/api/files/docs/{record_id}/{name}").headers["content-length"] == str(len(BYTES))
-    assert s3_calls == (["HeadObject", "GetObject"] if cached else ["HeadObject"])
+    assert s3_calls == ["HeadObject"]
+    s3_calls.clear()
+    response = client.get(f"/api/files/docs/{record_id}/{name}", headers={"Range": "bytes=2-5"})
+    assert response.status_code == 206 and response.content == BYTES[2:6]
+    assert s3_calls == (["GetObject"] if cached else ["HeadObject", "GetObject"])
+    assert client.get(f"/api/files/docs/{record_id}/{name}").content == BYTES
     s3_calls.clear()
     response = client.get(f"/api/files/docs/{record_id}/{name}", headers={"Range": "bytes=2-5"})
     assert response.status_code == 206 and response.content == BYTES[2:6]
     assert s3_calls == ([] if cached else ["HeadObject", "GetObject"])
+
+
+def test_a_missing_object_is_the_reference_404(client, admin, sat, s3_calls) -> None:
+    import anyio
+
+    record_id, name = _docs(client, admin)
+    anyio.run(sat.storage().delete, f"{sat.find_collection('docs').id}/{record_id}/{name}")
+    response = client.get(f"/api/files/docs/{record_id}/{name}")
+    assert response.status_code == 404
+    assert response.json() == {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
 
 
 # ---- a frozen S3 server ------------------------------------------------------------------------

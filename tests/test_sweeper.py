@@ -133,7 +133,7 @@ def test_the_sweep_job_leaves_the_s3_cache_alone_but_its_stale_temp_files(client
     if storage_kind != "s3":
         pytest.skip("the cache is S3's")
     collection, record = make_docs(client, admin)
-    for name in record["pages"]:
+    for name in [record["cover"], *record["pages"]]:  # downloaded whole: copied (the thumb too)
         assert client.get(f"/api/files/docs/{record['id']}/{name}").status_code == 200
     cache = Path(config.s3_cache_dir)
     copies = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}

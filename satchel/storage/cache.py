@@ -9,6 +9,8 @@ through this process drop their copies at once; another instance's copies age ou
 Layout, under `{root}/{namespace}` (one namespace per endpoint and bucket):
   data/{key}  the object's bytes
   info/{key}  what the backend answered about it (size, Last-Modified, type, metadata), JSON
+Only objects read whole are copied; for one asked only for its info (a HEAD, a range, a
+thumb's original) each process keeps what S3 answered in memory, by the same reasoning.
 The info is renamed into place before the bytes, both from temp files, and an entry counts
 only when both exist and the sizes agree, so several processes (and a crash at any point)
 never make a half-written copy servable. A hit is one `stat`, answered from memory after the
@@ -73,6 +75,7 @@ class CachedStorage(Storage):
         self.max_object = max_object
         self._seen: dict[str, tuple[tuple[int, int, int], ObjectInfo]] = {}
         self._path_memo: dict[str, tuple[str, str]] = {}
+        self._heads: dict[str, ObjectInfo] = {}  # what S3 answered for objects without a copy here
         self._total: int | None = None  # bytes in the cache at the last count, None before one
         self._added = 0  # bytes this process wrote since
         self._evicting = False
@@ -124,26 +127,33 @@ class CachedStorage(Storage):
         except OSError:
             return None
 
+    def _remember(self, key: str, info: ObjectInfo) -> None:
+        if len(self._heads) >= SEEN_SIZE:
+            self._heads.clear()
+        self._heads[key] = info
+
     async def stat(self, key: str) -> ObjectInfo | None:
+        """A copy's info, else what S3 answered before (kept in memory), else S3's HEAD: the
+        object itself is fetched only when it is read whole."""
         hit = self._hit(key)
         if hit is not None:
             return hit[1]
-        info = await self.inner.stat(key)
-        if info is None or info.size > self.max_object:
-            return info
-        # Fetched now (a second request, once) so that later stats and reads need none.
-        opened = await self.inner.open(key)
-        if opened is None:  # deleted in between
-            return None
-        await self._fill(key, opened)
-        return opened.info
+        info = self._heads.get(key)
+        if info is None:
+            info = await self.inner.stat(key)
+            if info is not None:
+                self._remember(key, info)
+        return info
 
     async def open(self, key: str) -> Opened | None:
         hit = self._hit(key)
         if hit is not None:
             return Opened(hit[1], self._read(key, hit[0], 0, hit[1].size))
         opened = await self.inner.open(key)
-        if opened is None or opened.info.size > self.max_object:
+        if opened is None:
+            return None
+        self._remember(key, opened.info)
+        if opened.info.size > self.max_object:
             return opened
         data = await self._fill(key, opened)
         if data is None:  # not written (disk full, ...): its body is spent, so ask again
@@ -152,7 +162,19 @@ class CachedStorage(Storage):
 
     def iter_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
         hit = self._hit(key)
-        return self._read(key, hit[0], start, length) if hit else self.inner.iter_range(key, start, length)
+        if hit is not None:
+            return self._read(key, hit[0], start, length)
+        known = self._heads.get(key)
+        if start == 0 and known is not None and length == known.size <= self.max_object:
+            return self._whole(key)  # a whole small object (a thumb): copied as it is read
+        return self.inner.iter_range(key, start, length)
+
+    async def _whole(self, key: str) -> AsyncIterator[bytes]:
+        opened = await self.open(key)
+        if opened is None:
+            raise StorageError(f"{key}: no such object")
+        async for chunk in opened.body:
+            yield chunk
 
     async def _read(self, key: str, path: str, start: int, length: int) -> AsyncIterator[bytes]:
         """The copy's bytes; when it went meanwhile (evicted, wiped), the backend's."""
@@ -251,6 +273,7 @@ class CachedStorage(Storage):
     # ---- writes and deletes: the backend's, and this process's copies go -----------------
 
     def _drop(self, key: str) -> None:
+        self._heads.pop(key, None)
         for path in self._paths(key):  # data first, as in an eviction
             with suppress(FileNotFoundError):
                 os.remove(path)
@@ -269,6 +292,8 @@ class CachedStorage(Storage):
 
     async def delete_prefix(self, prefix: str) -> None:
         await self.inner.delete_prefix(prefix)
+        for key in [key for key in self._heads if key.startswith(prefix)]:
+            del self._heads[key]
         data, info = self._paths(prefix.rstrip("/"))
         for folder in (data, info):
             await anyio.to_thread.run_sync(remove_tree, folder)
