@@ -34,6 +34,10 @@ class Config:
     #: a stored file that no record names is removed once it is this many seconds old; longer
     #: than any upload, since files are written before the row that names them is committed
     orphan_grace: float = _env("SATCHEL_ORPHAN_GRACE", default=86400.0)
+    #: MiB of S3 objects an instance keeps copies of in `{dir}/cache/s3` (0: none); objects
+    #: larger than `s3_cache_max_object` MiB are always read from S3
+    s3_cache_mib: float = _env("SATCHEL_S3_CACHE", default=1024.0)
+    s3_cache_max_object_mib: float = _env("SATCHEL_S3_CACHE_MAX_OBJECT", default=16.0)
     #: PostgreSQL connections each process keeps, may add under load, and waits for (seconds)
     db_pool_size: int = _env("SATCHEL_DB_POOL_SIZE", default=5)
     db_pool_overflow: int = _env("SATCHEL_DB_POOL_OVERFLOW", default=0)
@@ -55,6 +59,10 @@ class Config:
     @property
     def storage_dir(self) -> str:
         return os.path.join(self.data_dir, "storage")
+
+    @property
+    def s3_cache_dir(self) -> str:
+        return os.path.join(self.data_dir, "cache", "s3")
 
     @property
     def tmp_dir(self) -> str:

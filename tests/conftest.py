@@ -121,9 +121,10 @@ def image_bytes(width: int, height: int, fmt: str = "PNG", color=(200, 30, 30), 
     return buffer.getvalue()
 
 
-@pytest.fixture(params=["memory", "local", "s3"])
+@pytest.fixture(params=["memory", "local", "s3", "s3-cached"])
 def storage(request: pytest.FixtureRequest, tmp_path):
-    """Each storage backend on its own, for the storage-level tests."""
+    """Each storage backend on its own, for the storage-level tests (S3 also behind the disk cache)."""
+    from satchel.storage.cache import CachedStorage
     from satchel.storage.local import LocalStorage
     from satchel.storage.memory import MemoryStorage
 
@@ -131,6 +132,8 @@ def storage(request: pytest.FixtureRequest, tmp_path):
         return MemoryStorage()
     if request.param == "local":
         return LocalStorage(str(tmp_path / "storage"))
+    if request.param == "s3-cached":
+        return CachedStorage(request.getfixturevalue("s3_storage"), str(tmp_path / "cache"), "test", 1 << 30, 1 << 20)
     return request.getfixturevalue("s3_storage")
 
 

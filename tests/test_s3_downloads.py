@@ -17,6 +17,8 @@ from checks import ok
 from processes import SATCHEL, free_port, listening_sockets
 from s3server import ACCESS_KEY, REGION, SECRET, make_bucket
 
+from satchel.config import Config
+
 BYTES = b"hello from s3\n" * 100
 
 
@@ -30,34 +32,51 @@ def _docs(client, admin) -> tuple[str, str]:
     return record["id"], record["doc"]
 
 
+@pytest.fixture(params=["cache", "no-cache"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, db_url: str) -> Config:
+    """The instance with its S3 cache (the default), and without it (SATCHEL_S3_CACHE=0)."""
+    return Config(data_dir=str(tmp_path / "sb_data"), db_url=db_url, thumb_workers=2, s3_cache_mib=1024 if request.param == "cache" else 0)
+
+
 @pytest.fixture
 def s3_calls(client, admin, sat, storage_kind) -> list[str]:
     """The S3 operations the app's client makes from now on (HeadObject, GetObject, ...)."""
     if storage_kind != "s3":
         pytest.skip("counts S3 requests")
     calls: list[str] = []
-    events = sat.storage()._s3().meta.events
+    storage = sat.storage()
+    events = getattr(storage, "inner", storage)._s3().meta.events
     events.register("before-call.s3", lambda model, **_: calls.append(model.name))
     return calls
 
 
-def test_a_download_is_one_get_as_in_pocketbase(client, admin, s3_calls) -> None:
+def test_a_download_is_one_get_as_in_pocketbase_then_none_from_the_cache(client, admin, sat, s3_calls) -> None:
     record_id, name = _docs(client, admin)
-    s3_calls.clear()
-    response = client.get(f"/api/files/docs/{record_id}/{name}")
-    assert response.status_code == 200 and response.content == BYTES
-    assert s3_calls == ["GetObject"]
+    cached = sat.config.s3_cache_mib > 0
+    for again in (False, True):
+        s3_calls.clear()
+        response = client.get(f"/api/files/docs/{record_id}/{name}")
+        assert response.status_code == 200 and response.content == BYTES
+        assert s3_calls == ([] if again and cached else ["GetObject"])
 
 
-def test_a_head_is_one_head_and_a_range_a_head_and_a_ranged_get(client, admin, s3_calls) -> None:
+def test_a_head_is_one_head_and_a_range_a_head_and_a_ranged_get_less_with_the_cache(client, admin, sat, s3_calls) -> None:
+    """With the cache, the HEAD's answer is remembered, and once the file was downloaded whole
+    a range asks S3 nothing."""
     record_id, name = _docs(client, admin)
+    cached = sat.config.s3_cache_mib > 0
     s3_calls.clear()
     assert client.head(f"/api/files/docs/{record_id}/{name}").headers["content-length"] == str(len(BYTES))
     assert s3_calls == ["HeadObject"]
     s3_calls.clear()
     response = client.get(f"/api/files/docs/{record_id}/{name}", headers={"Range": "bytes=2-5"})
     assert response.status_code == 206 and response.content == BYTES[2:6]
-    assert s3_calls == ["HeadObject", "GetObject"]
+    assert s3_calls == (["GetObject"] if cached else ["HeadObject", "GetObject"])
+    assert client.get(f"/api/files/docs/{record_id}/{name}").content == BYTES
+    s3_calls.clear()
+    response = client.get(f"/api/files/docs/{record_id}/{name}", headers={"Range": "bytes=2-5"})
+    assert response.status_code == 206 and response.content == BYTES[2:6]
+    assert s3_calls == ([] if cached else ["HeadObject", "GetObject"])
 
 
 def test_a_missing_object_is_the_reference_404(client, admin, sat, s3_calls) -> None:

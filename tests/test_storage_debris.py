@@ -141,14 +141,14 @@ async def test_local_write_makes_its_folder_again_if_a_sweep_removed_it(tmp_path
     from satchel.storage import local
 
     storage = LocalStorage(str(tmp_path))
-    real_create_temp, swept = local._create_temp, []
+    realcreate_temp, swept = local.create_temp, []
 
     def swept_first(path: str) -> tuple[str, int]:
         if not swept:
             swept.append(os.path.dirname(path))
             os.rmdir(swept[0])  # empty: the write has not created anything in it yet
-        return real_create_temp(path)
+        return realcreate_temp(path)
 
-    monkeypatch.setattr(local, "_create_temp", swept_first)
+    monkeypatch.setattr(local, "create_temp", swept_first)
     await storage.put_bytes("c/r/a_abcdefghij.txt", b"hello", "text/plain")
     assert swept and (tmp_path / "c" / "r" / "a_abcdefghij.txt").read_bytes() == b"hello"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from checks import ok
+from checks import ok, wait_for
 from conftest import image_bytes
 
 from satchel.core import sweeper
@@ -127,6 +127,27 @@ def test_the_sweep_job_removes_every_kind_of_debris(client, admin, sat, config, 
     assert not stray.exists() and not partial.exists()
     assert stored_keys(sat) == kept
     assert client.get(f"/api/files/docs/{record['id']}/{record['cover']}").status_code == 200
+
+
+def test_the_sweep_job_leaves_the_s3_cache_alone_but_its_stale_temp_files(client, admin, sat, config, storage_kind, monkeypatch):
+    if storage_kind != "s3":
+        pytest.skip("the cache is S3's")
+    collection, record = make_docs(client, admin)
+    for name in [record["cover"], *record["pages"]]:  # downloaded whole: copied (the thumb too)
+        assert client.get(f"/api/files/docs/{record['id']}/{name}").status_code == 200
+    cache = Path(config.s3_cache_dir)
+    copies = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+    assert len(copies) == 2 * 4  # data and info of the cover, its thumb and the two pages
+    monkeypatch.setattr(sat, "config", dataclasses.replace(config, temp_grace=0, orphan_grace=0))
+    (folder,) = {p.parent for p in copies if p.name == record["pages"][0]} & set(cache.glob("*/data/*/*"))
+    stale = folder / f"cut_short.txt.{time.time_ns():016x}.tmp"
+    stale.write_bytes(b"half a copy")
+    os.utime(stale, (time.time() - 10, time.time() - 10))
+
+    assert client.post(f"/api/crons/{sweeper.JOB_ID}", headers=admin).status_code == 204
+    wait_for(lambda: not stale.exists())
+    assert {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()} == copies
+    assert client.get(f"/api/files/docs/{record['id']}/{record['pages'][1]}").content == b"page two"
 
 
 def test_the_sweep_is_listed_as_a_job(client, admin):

@@ -402,7 +402,10 @@ def _whole_body(storage: Storage, key: str, info: ObjectInfo, opened: AsyncItera
     path = storage.local_path(key)
     if path is None or info.size > SMALL_FILE:
         return opened or storage.iter_range(key, 0, info.size)
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # gone since its stat (a cached copy evicted): stream it instead
+        return opened or storage.iter_range(key, 0, info.size)
     try:
         return os.read(fd, info.size)
     finally:

@@ -162,9 +162,21 @@ class Satchel:
         s3 = self.settings["s3"]
         key = tuple(sorted(s3.items())) if s3.get("enabled") else "local"
         if self._storage is None or self._storage_key != key:
-            self._storage = s3_storage(s3) if s3.get("enabled") else LocalStorage(self.config.storage_dir)
+            self._storage = self._cached(s3_storage(s3)) if s3.get("enabled") else LocalStorage(self.config.storage_dir)
             self._storage_key = key
         return self._storage
+
+    def _cached(self, s3: S3Storage) -> Storage:
+        """S3 with copies of its small objects on this instance's disk, unless switched off."""
+        cfg = self.config
+        if cfg.s3_cache_mib <= 0:
+            return s3
+        from ..storage.cache import CachedStorage, namespace
+
+        return CachedStorage(
+            s3, cfg.s3_cache_dir, namespace(s3.endpoint_url, s3.bucket),
+            max_bytes=int(cfg.s3_cache_mib * (1 << 20)), max_object=int(cfg.s3_cache_max_object_mib * (1 << 20)),
+        )
 
     def thumbs(self, storage: Storage) -> Thumbs:
         """The thumb maker for `storage`, kept while the storage is the same object."""

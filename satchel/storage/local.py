@@ -34,9 +34,9 @@ CHUNK_SIZE = 256 * 1024
 CACHE_SIZE = 4096  # paths and infos remembered per process (cleared when full)
 _TEMP_TRIES = 10_000
 LIST_PAGE = 1000  # files stat-ed per worker-thread hop when listing
-# What _create_temp names a write in progress. A stored name never ends like this: its only
+# What create_temp names a write in progress. A stored name never ends like this: its only
 # dots are in its extension, which is at most 20 characters (files/names.py).
-_TEMP_NAME = re.compile(r"\.[0-9a-f]{16}\.tmp\Z")
+TEMP_NAME = re.compile(r"\.[0-9a-f]{16}\.tmp\Z")
 
 
 def encode_attrs(content_type: str, metadata: dict[str, str] | None, md5: bytes) -> bytes:
@@ -79,7 +79,7 @@ def _os_errors(key: str) -> Iterator[None]:
         raise StorageError(f"{key}: {exc}") from exc
 
 
-def _create_temp(path: str) -> tuple[str, int]:
+def create_temp(path: str) -> tuple[str, int]:
     """Exclusively create `{path}.{hex ns}.tmp` with mode 0666 (umask applies)."""
     for _ in range(_TEMP_TRIES):
         name = f"{path}.{time.time_ns():016x}.tmp"
@@ -92,11 +92,11 @@ def _create_temp(path: str) -> tuple[str, int]:
     raise FileExistsError(f"cannot create a temp file for {path}")
 
 
-def _write_atomic(
+def write_atomic(
     path: str, chunks: Iterable[bytes], before_rename: Callable[[bytes], None] | None = None
 ) -> None:
     """Write chunks to a temp file, call `before_rename(md5)`, then rename over `path`."""
-    tmp, fd = _create_temp(path)
+    tmp, fd = create_temp(path)
     try:
         md5 = hashlib.md5()
         with os.fdopen(fd, "wb") as f:
@@ -115,6 +115,25 @@ def _file_chunks(path: str) -> Iterator[bytes]:
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK_SIZE):
             yield chunk
+
+
+async def read_range(fd: int, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+    """Yield `length` bytes of the open file `fd` from `start`, then close it.
+
+    Read inline, a chunk at a time: from the page cache that is a copy, cheaper than the
+    thread hop per chunk that granian's pathsend or anyio's files pay (bench/README).
+    """
+    try:
+        while length > 0:
+            with _os_errors(key):
+                chunk = os.pread(fd, min(CHUNK_SIZE, length), start)
+            if not chunk:
+                break
+            start += len(chunk)
+            length -= len(chunk)
+            yield chunk
+    finally:
+        os.close(fd)
 
 
 class LocalStorage(Storage):
@@ -204,29 +223,18 @@ class LocalStorage(Storage):
 
         def write_attrs(md5: bytes) -> None:
             attrs = encode_attrs(content_type, metadata, md5)
-            _write_atomic(path + ATTRS_EXT, [attrs])
+            write_atomic(path + ATTRS_EXT, [attrs])
 
         with _os_errors(key):
             os.makedirs(os.path.dirname(path), 0o777, exist_ok=True)
-            _write_atomic(path, chunks, write_attrs)
+            write_atomic(path, chunks, write_attrs)
 
     async def iter_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
-        # Read inline, a chunk at a time: from the page cache that is a copy, cheaper than
-        # the thread hop per chunk that granian's pathsend or anyio's files pay (bench/README).
         path = self._path(key)
         with _os_errors(key):
             fd = os.open(path, os.O_RDONLY)
-        try:
-            while length > 0:
-                with _os_errors(key):
-                    chunk = os.pread(fd, min(CHUNK_SIZE, length), start)
-                if not chunk:
-                    break
-                start += len(chunk)
-                length -= len(chunk)
-                yield chunk
-        finally:
-            os.close(fd)
+        async for chunk in read_range(fd, key, start, length):
+            yield chunk
 
     async def download_to(self, key: str, path: str) -> None:
         source = self._path(key)
@@ -245,13 +253,13 @@ class LocalStorage(Storage):
             raise ValueError(f"prefix must end with '/': {prefix!r}")
         folder = self._path(prefix.rstrip("/"))
         with _os_errors(prefix):
-            await anyio.to_thread.run_sync(_remove_tree, folder)
+            await anyio.to_thread.run_sync(remove_tree, folder)
 
     async def list_objects(self) -> AsyncIterator[StoredObject]:
-        files = _files(self.root)
+        files = walk_files(self.root)
         while page := await anyio.to_thread.run_sync(_next_page, files):
             for key, st in page:
-                if not key.endswith(ATTRS_EXT) and not _TEMP_NAME.search(key):
+                if not key.endswith(ATTRS_EXT) and not TEMP_NAME.search(key):
                     yield StoredObject(key, st.st_size, st.st_mtime)
 
     async def remove_partials(self, before: float) -> list[StoredObject]:
@@ -262,9 +270,9 @@ class LocalStorage(Storage):
         the sidecar's rename and the object's, or between a delete's two removals), then the
         folders left empty (a write that finds its folder gone makes it again)."""
         removed = []
-        for key, st in _files(self.root):
+        for key, st in walk_files(self.root):
             path = os.path.join(self.root, key)
-            partial = _TEMP_NAME.search(key) or (key.endswith(ATTRS_EXT) and not os.path.exists(path[: -len(ATTRS_EXT)]))
+            partial = TEMP_NAME.search(key) or (key.endswith(ATTRS_EXT) and not os.path.exists(path[: -len(ATTRS_EXT)]))
             if partial and st.st_mtime < before:
                 with suppress(FileNotFoundError):
                     os.remove(path)
@@ -276,7 +284,7 @@ class LocalStorage(Storage):
         return removed
 
 
-def _files(root: str) -> Iterator[tuple[str, os.stat_result]]:
+def walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
     """Every regular file under `root`: its key ("/"-separated, relative) and its stat."""
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
@@ -293,7 +301,7 @@ def _next_page(files: Iterator[tuple[str, os.stat_result]]) -> list[tuple[str, o
     return list(itertools.islice(files, LIST_PAGE))
 
 
-def _remove_tree(folder: str) -> None:
+def remove_tree(folder: str) -> None:
     """Remove every file under `folder`, then each folder left empty (deepest first)."""
     for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
         for name in filenames:

@@ -23,7 +23,7 @@ import anyio
 
 from ...storage import keys
 from ...storage.base import ObjectInfo, Storage
-from ...storage.local import ATTRS_EXT
+from ...storage.local import ATTRS_EXT, LocalStorage
 
 T = TypeVar("T")
 #: files copied or checked at once: S3 answers each small object in tens of milliseconds
@@ -109,6 +109,8 @@ async def matches(source: Storage, target: Storage, key: str, info: ObjectInfo, 
         return True
     if await _md5(source, key, info.size) != await _md5(target, key, info.size):
         return False
+    if not (isinstance(source, LocalStorage) and isinstance(target, LocalStorage)):
+        return True  # e.g. S3 behind its disk cache: a local path, but no sidecar
     here, there = source.local_path(key), target.local_path(key)
     if here is not None and there is not None and os.path.exists(here + ATTRS_EXT):
         return _read(here + ATTRS_EXT) == _read(there + ATTRS_EXT)
