@@ -103,3 +103,15 @@ def test_after_apply_a_newcomer_with_the_old_id_gets_nothing(client, admin, conf
     token = ok(client.post("/api/collections/users/auth-with-password", json={"identity": "new@example.com", "password": "password-456"}))["token"]
     assert client.get(f"/api/collections/files/records/{dangling['files']}", headers={"Authorization": token}).status_code == 404
     assert client.get(f"/api/collections/files/records/{dangling['files2']}", headers={"Authorization": token}).status_code == 404
+
+
+def test_a_relation_to_a_collection_deleted_long_ago_names_only_missing_records(client, admin, config, capsys, sat) -> None:
+    """An older Satchel also let a collection go while another's relation pointed at it."""
+    gone = ok(client.post("/api/collections", headers=admin, json={"name": "gone", "type": "base", "fields": []}))
+    ok(client.post("/api/collections", headers=admin, json={"name": "refs", "type": "base", "fields": [relation("to", gone["id"], maxSelect=2)]}))
+    a, b = (ok(client.post("/api/collections/gone/records", headers=admin, json={}))["id"] for _ in range(2))
+    ref = ok(client.post("/api/collections/refs/records", headers=admin, json={"to": [a, b]}))["id"]
+    table = sat.schema.table(sat.schema.find_collection("gone"))
+    sat.db.write_sync(lambda conn: (store.delete_collection_row(conn, gone["id"]), table.drop(conn)))
+    assert run(config, capsys, "--apply")[0] == f"refs {ref} to: missing {a}, {b}: removed"
+    assert ok(client.get(f"/api/collections/refs/records/{ref}", headers=admin))["to"] == []

@@ -23,7 +23,7 @@ from .spec import ThumbSize
 
 FloatBox = tuple[float, float, float, float]
 
-STRIP_PIXELS = 1 << 19  # pixels per strip of a float resize pass: 2 MiB float planes (see README)
+STRIP_PIXELS = 1 << 19  # pixels per strip of a float resize pass (2 MiB float planes), and per band of a big PNG
 STRIP_THREADS = 2  # strips worked on at once: Pillow lets go of the interpreter lock for most of it
 BANDED_FROM = 4 * STRIP_PIXELS  # pixels from which a PNG is decoded and shrunk a band at a time
 
@@ -242,7 +242,8 @@ def _apply_banded(parts: Iterator[tuple[int, Image.Image]], size: Size, plan: Pl
     """Run the plan band by band: each band's horizontal pass while the next is decoded.
 
     The horizontal pass treats every row on its own, so bands give the pixels the whole
-    frame gives; a band whose alpha is one value takes the cheap pass, as a frame would.
+    frame gives, but for one thing: a band whose pixels share one alpha takes the cheap pass
+    even where the frame's don't (within a level of the float pass; Go's weights cancel).
     """
     assert plan.resize_to is not None
     left, top, right, bottom = plan.crop_before or (0, 0, *size)
