@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 import sys
 import warnings
 
@@ -25,6 +26,7 @@ from .generate import ThumbError, make_thumb
 from .spec import parse_thumb
 
 NO_THUMB = 3
+NICE = 5  # below the server's requests: a waking request thread preempts the thumb's threads
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 
 
@@ -47,6 +49,7 @@ def main(argv: list[str]) -> int:
     src, size, stored_type, max_pixels = argv
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel limit is ours: max_pixels
     keep_freed_memory()
+    os.nice(NICE)  # with autogroups (Linux's default) this weighs only against the same session: the server
     gc.disable()  # the bands' many small objects set off full collections (7 % of a big thumb); none make cycles worth it here
     try:
         data, content_type = make_thumb(src, parse_thumb(size), stored_type, int(max_pixels))
