@@ -128,6 +128,33 @@ def export_pocketbase(args: argparse.Namespace) -> int:
     return 0
 
 
+def repair_relations(args: argparse.Namespace) -> int:
+    """List relation values naming records that no longer exist; with --apply, take them out
+    where PocketBase's delete would have (one transaction). See core/dangling_relations.py."""
+    from .core import dangling_relations as dangling
+    from .core.state import Satchel
+
+    sat = Satchel(_config(args))
+    sat.init_sync()
+    try:
+        run = sat.db.write_sync if args.apply else sat.db.read_sync
+        found = run(dangling.repair if args.apply else dangling.find, sat.schema)
+    finally:
+        sat.spool.close()
+        sat.db.dispose()
+    for item in found:
+        what = {
+            dangling.DROP: "removed" if args.apply else "would remove (--apply)",
+            dangling.CASCADE: "left: PocketBase would have deleted this record (cascadeDelete); delete it or set the field",
+            dangling.REQUIRED: "left: the field is required and names no other record; set it or delete the record",
+        }[item.action]
+        print(f"{item.collection} {item.record} {item.field}: missing {', '.join(item.missing)}: {what}")
+    dropped = sum(1 for item in found if item.action == dangling.DROP)
+    done = "repaired" if args.apply else "repairable with --apply"
+    print(f"{len(found)} relation values name missing records; {dropped} {done}, {len(found) - dropped} to settle by hand.")
+    return 0
+
+
 def _run_backup_job(args: argparse.Namespace, job: Callable[[Any], Coroutine[Any, Any, str]], done: str) -> int:
     from .core.backup_archive import InvalidArchive
     from .core.backups import BackupBusy
@@ -241,6 +268,11 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("out_dir", help="a new or empty directory")
     common(out)
     out.set_defaults(func=export_pocketbase)
+
+    fix = commands.add_parser("repair-relations", help="list relation values naming deleted records (left by an older Satchel); --apply removes them")
+    fix.add_argument("--apply", action="store_true", help="take the missing ids out, in one transaction, where PocketBase's delete would have")
+    common(fix)
+    fix.set_defaults(func=repair_relations)
 
     move = commands.add_parser("import-pocketbase", help="move a stopped PocketBase 0.23-0.40 data directory into this Satchel")
     move.add_argument("pb_dir", metavar="PB_DATA_DIR", help="PocketBase's data directory (pb_data); it is only read")

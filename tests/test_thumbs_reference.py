@@ -19,6 +19,7 @@ import pytest
 from pbref import Reference, find_binary, running_reference
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
+from satchel.thumbs import generate
 from satchel.thumbs.generate import ThumbError, make_thumb, plan9_palette
 from satchel.thumbs.spec import parse_thumb
 
@@ -172,6 +173,19 @@ def mean_difference(a: Image.Image, b: Image.Image, blur: float = 0) -> float:
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", list(SOURCES))
 def test_thumb_matches_the_reference(uploads: dict[str, tuple[str, Path]], name: str, size: str) -> None:
+    compare_with_reference(uploads, name, size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", [name for name in SOURCES if name.endswith(".png")])
+def test_png_in_bands_matches_the_reference(uploads: dict[str, tuple[str, Path]], name: str, size: str, monkeypatch) -> None:
+    """Big PNGs are decoded and shrunk a band of rows at a time (png_bands.py): here every PNG is."""
+    monkeypatch.setattr(generate, "BANDED_FROM", 0)
+    monkeypatch.setattr(generate, "STRIP_PIXELS", 600)  # a few rows a band
+    compare_with_reference(uploads, name, size)
+
+
+def compare_with_reference(uploads: dict[str, tuple[str, Path]], name: str, size: str) -> None:
     url, path = uploads[name]
     _, stored_type, compare = SOURCES[name]
     response = httpx.get(url, params={"thumb": size})

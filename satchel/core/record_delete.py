@@ -87,7 +87,7 @@ class _Walk:
             self._announce("delete", collection, row)
 
     def unlink(self, collection: Collection, field: dict[str, Any], kept: list[tuple[dict[str, Any], list[str]]]) -> None:
-        changes = [(row, _unlinked(collection, field, ids)) for row, ids in kept]
+        changes = [(row, unlinked(collection, field, ids)) for row, ids in kept]
         store.update_records(self.conn, self.schema.table(collection), [(row["id"], values) for row, values in changes])
         self.writes += len(changes)
         for row, values in changes:
@@ -169,7 +169,7 @@ def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[st
     raise Refused()
 
 
-def _unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+def unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
     """The columns a reference update writes: the relation without the id, and the update stamps.
 
     Saved without validation, as PocketBase does: another relation of the record may still

@@ -10,19 +10,22 @@ from __future__ import annotations
 import functools
 import io
 import math
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 from PIL import Image, ImageFile, ImageMath, JpegImagePlugin
 
 from .geometry import Box, Plan, Size, plan_thumb
+from .png_bands import bandable, bands
 from .spec import ThumbSize
 
 FloatBox = tuple[float, float, float, float]
 
-STRIP_PIXELS = 1 << 21  # pixels per strip of a float resize pass: about 50 MB of work at a time
+STRIP_PIXELS = 1 << 19  # pixels per strip of a float resize pass (2 MiB float planes), and per band of a big PNG
 STRIP_THREADS = 2  # strips worked on at once: Pillow lets go of the interpreter lock for most of it
+BANDED_FROM = 4 * STRIP_PIXELS  # pixels from which a PNG is decoded and shrunk a band at a time
 
 # Stored types that get thumbs are sniffed from content (spec §5.2), so these decoders are all
 # that is needed; refusing the rest keeps Pillow's rarer parsers away from uploaded bytes.
@@ -98,7 +101,7 @@ def make_thumb(src_path: str, size: ThumbSize, stored_type: str, max_pixels: int
     try:
         with Image.open(src_path, formats=_FORMATS) as im:
             go_colours = im.format == "WEBP" and _is_lossy_webp(src_path)
-            return _make(im, size, stored_type, max_pixels, go_colours)
+            return _make(im, src_path, size, stored_type, max_pixels, go_colours)
     except ThumbError:
         raise
     except Exception as exc:  # decoders raise many types; any of them means "no thumb"
@@ -106,7 +109,7 @@ def make_thumb(src_path: str, size: ThumbSize, stored_type: str, max_pixels: int
 
 
 def _make(
-    im: ImageFile.ImageFile, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
+    im: ImageFile.ImageFile, path: str, size: ThumbSize, stored_type: str, max_pixels: int, go_colours: bool
 ) -> tuple[bytes, str]:
     # Don't let a small file declare a huge canvas: check every size before decoding pixels.
     _guard(im.size, max_pixels)
@@ -118,6 +121,8 @@ def _make(
     for step in (plan.resize_to, plan.size):
         if step is not None:
             _guard(step, max_pixels)
+    if _banded_fits(im, plan):
+        return _encode(_apply_banded(bands(im, path, max(1, STRIP_PIXELS // im.width)), im.size, plan), stored_type)
     shrink = _shrink_factor(plan, src)
     if shrink > 1 and im.draft(im.mode, (im.width // shrink, im.height // shrink)) is None:
         shrink = 1  # not a JPEG: no shrink-on-load
@@ -225,6 +230,53 @@ def _apply(frame: Image.Image, plan: Plan, alpha: int | None = None) -> Image.Im
     return frame
 
 
+def _banded_fits(im: ImageFile.ImageFile, plan: Plan) -> bool:
+    """Whether `_apply_banded` can run the plan: a big PNG whose width the resize changes."""
+    if plan.resize_to is None or im.width * im.height < BANDED_FROM or not bandable(im):
+        return False
+    left, _, right, _ = plan.crop_before or (0, 0, *im.size)
+    return plan.resize_to[0] != right - left
+
+
+def _apply_banded(parts: Iterator[tuple[int, Image.Image]], size: Size, plan: Plan) -> Image.Image:
+    """Run the plan band by band: each band's horizontal pass while the next is decoded.
+
+    The horizontal pass treats every row on its own, so bands give the pixels the whole
+    frame gives, but for one thing: a band whose pixels share one alpha takes the cheap pass
+    even where the frame's don't (within a level of the float pass; Go's weights cancel).
+    """
+    assert plan.resize_to is not None
+    left, top, right, bottom = plan.crop_before or (0, 0, *size)
+    width = plan.resize_to[0]
+    out = Image.new("RGBA", (width, bottom - top))
+
+    def shrink(piece: Image.Image) -> Image.Image:
+        piece, alpha = _decode(piece, None)
+        if piece.mode != "RGBA":
+            return piece.resize((width, piece.height), Image.Resampling.BILINEAR)
+        return _pass_for(alpha)(piece, (width, piece.height))
+
+    done = top  # source rows before this one are handed over
+    working: deque[tuple[int, Future[Image.Image]]] = deque()
+    with ThreadPoolExecutor(STRIP_THREADS, thread_name_prefix="thumb-bands") as pool:
+        for first, band in parts:
+            end = min(first + band.height, bottom)
+            if end > done:
+                piece = band.crop((left, done - first, right, end - first))
+                working.append((done - top, pool.submit(shrink, piece)))
+                done = end
+            while len(working) > STRIP_THREADS:
+                at, part = working.popleft()
+                out.paste(part.result(), (0, at))
+            if done >= bottom:
+                break
+        for at, part in working:
+            out.paste(part.result(), (0, at))
+    frame, alpha = _decode(out, None)
+    frame = _resize(frame, plan.resize_to, alpha)
+    return frame.crop(plan.crop_after) if plan.crop_after is not None else frame
+
+
 def _shrunk_box(plan: Plan, src: Size, frame: Size, shrink: int, flips: tuple[bool, bool]) -> FloatBox:
     """Where the plan's first crop lies, in pixels of a frame decoded at 1/`shrink`.
 
@@ -262,12 +314,17 @@ def _resize(im: Image.Image, size: Size, alpha: int | None = None) -> Image.Imag
     """
     if im.mode != "RGBA":
         return im.resize(size, Image.Resampling.BILINEAR)
-    one_pass = _float_pass if alpha is None else functools.partial(_uniform_alpha_pass, alpha=alpha)
+    one_pass = _pass_for(alpha)
     if im.width != size[0]:
         im = _straight_alpha_pass(im, (size[0], im.height), one_pass)
     if im.height != size[1]:
         im = _straight_alpha_pass(im, size, one_pass)
     return im
+
+
+def _pass_for(alpha: int | None) -> Callable[[Image.Image, Size], Image.Image]:
+    """The one-axis RGBA resize for pixels that share `alpha` (None: they don't)."""
+    return _float_pass if alpha is None else functools.partial(_uniform_alpha_pass, alpha=alpha)
 
 
 def _straight_alpha_pass(im: Image.Image, size: Size, one_pass: Callable[[Image.Image, Size], Image.Image]) -> Image.Image:
