@@ -97,6 +97,7 @@ async def _pump(client: Client) -> None:
             client.wake.clear()
             timeout = min(client.last_write + hub.IDLE_TIMEOUT, ends) - time.monotonic()
             if timeout <= 0:
+                client.closed = True  # the stream ends: nothing may be written to it from now on
                 return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
