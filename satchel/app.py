@@ -24,7 +24,7 @@ from .clean_paths import CleanPaths
 from .config import Config
 from .core.backups import schedule_auto_backups
 from .core.realtime.hub import Realtime
-from .core.request_entry import PREFLIGHT
+from .core.request_entry import PREFLIGHT, SERVER_SEND
 from .core.request_log import RequestLog
 from .core.state import Satchel
 from .errors import ApiError
@@ -246,6 +246,17 @@ ROUTES = [
 SHUTDOWN_WAIT = 10  # seconds the background tasks get to finish when the app stops
 
 
+class App(Starlette):
+    """Starlette, keeping the server's own `send` in the scope: a realtime stream writes each
+    message with it, past the send wrappers of the middleware, which only need the response's
+    start and end (and are told the bytes streamed, see request_entry.STREAMED). With a thousand
+    streams, those wrappers cost as much as the writes."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: Config | None = None) -> Starlette:
     """Build the app; granian calls this once per worker (configuration comes from the environment)."""
     sat = Satchel(config or Config.from_env())
@@ -274,7 +285,7 @@ def create_app(config: Config | None = None) -> Starlette:
         Middleware(FileDownloads, sat=sat), Middleware(RealtimeStreams),
         Middleware(HeadersMiddleware), Middleware(SchemaRefresh, sat=sat), Middleware(RateLimitChecks, sat=sat),
     ]
-    app = Starlette(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
+    app = App(routes=ROUTES, exception_handlers=handlers, middleware=middleware, lifespan=lifespan)
     app.router.redirect_slashes = False  # the reference answers `/api/health/` with its 404, not a redirect
     app.state.satchel = sat
     app.state.realtime = Realtime(sat, realtime.render)

@@ -20,6 +20,7 @@ from satchel.config import Config
 from satchel.core.realtime import hub
 from satchel.core.realtime.broker import QUEUE_LIMIT, Broker, Client
 from satchel.core.realtime.subscriptions import Options, parse_options, snakecase, topic_of
+from satchel.core.request_entry import STREAMED
 
 
 def test_subscription_options_are_normalised_as_the_reference():
@@ -70,24 +71,39 @@ def _scope() -> dict[str, Any]:
             "http_version": "1.1", "root_path": ""}
 
 
-def _run_stream(tmp_path: Path, send: Any, meanwhile: Any) -> None:
-    """Open a stream on a fresh app and run `meanwhile(app)` beside it; returns once the stream ended."""
+def _run_stream(tmp_path: Path, send: Any, meanwhile: Any, streams: int = 1) -> list[dict[str, Any]]:
+    """Open streams on a fresh app, each writing with `send(n, message)` (n: which stream), and run
+    `meanwhile(app)` beside them; returns their scopes once every stream ended."""
     app = create_app(Config(data_dir=str(tmp_path / "sb_data")))
+    scopes = [_scope() for _ in range(streams)]
 
     async def receive() -> dict[str, Any]:
         await asyncio.Event().wait()  # the client never hangs up
         return {"type": "http.disconnect"}
 
+    def sender(n: int) -> Any:
+        return (lambda message: send(n, message)) if streams > 1 else send
+
     async def main() -> None:
-        task = asyncio.create_task(app(_scope(), receive, send))
+        tasks = [asyncio.create_task(app(scope, receive, sender(n))) for n, scope in enumerate(scopes)]
         await meanwhile(app)
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
         await app.state.satchel.bus.stop()
 
     try:
         asyncio.run(main())
     finally:
         app.state.satchel.db.dispose()
+    return scopes
+
+
+async def _until(condition: Any) -> None:
+    """Let the other tasks run until `condition()` holds (they only wait for each other here)."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
 
 
 def test_a_stalled_reader_is_dropped_and_its_stream_ends_once_it_reads_again(tmp_path: Path):
@@ -127,6 +143,73 @@ def test_a_stream_ends_after_its_idle_timeout(tmp_path: Path, monkeypatch: pytes
     _run_stream(tmp_path, send, nothing)
     assert b"PB_CONNECT" in sent[1]["body"]
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def test_messages_reach_a_stream_once_each_in_order_whether_written_at_once_or_after_a_slow_write(tmp_path: Path):
+    bodies: list[bytes] = []
+    slow_write, reads_again = asyncio.Event(), asyncio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] != "http.response.body":
+            return
+        bodies.append(message["body"])
+        if message["body"] == b"m0":
+            slow_write.set()
+            await reads_again.wait()  # the peer is slow to take this one
+
+    async def fan_out(app: Any) -> None:
+        await _until(lambda: app.state.realtime.broker.clients)
+        [client] = app.state.realtime.broker.clients.values()
+        await _until(lambda: not client.busy)  # PB_CONNECT is written: the stream waits, idle
+        client.push(b"m0")  # written by the pusher itself, whose write then waits
+        assert slow_write.is_set() and client.busy
+        for n in range(1, 10):
+            client.push(b"m%d" % n)  # behind the waiting write, queued
+        assert bodies[-1] == b"m0" and len(client.pending) == 9
+        reads_again.set()
+        await _until(lambda: not client.busy)  # the stream task wrote what waited
+        client.push(b"m10")  # idle again: written at once
+        assert bodies[-1] == b"m10"
+        client.drop()
+
+    [scope] = _run_stream(tmp_path, send, fan_out)
+    assert b"PB_CONNECT" in bodies[0]
+    written = bodies[1:-1]
+    assert b"".join(written) == b"".join(b"m%d" % n for n in range(11))  # each once, in order
+    assert bodies[-1] == b""  # then the end
+    assert scope["satchel"][STREAMED] == sum(len(body) for body in bodies)  # for the request log
+
+
+def test_a_slow_stream_is_dropped_while_the_others_get_every_message_at_once(tmp_path: Path):
+    bodies: dict[int, list[bytes]] = {0: [], 1: []}
+    reads_again = asyncio.Event()
+
+    async def send(n: int, message: dict[str, Any]) -> None:
+        if message["type"] != "http.response.body":
+            return
+        bodies[n].append(message["body"])
+        if n == 0 and message["body"].startswith(b"x"):
+            await reads_again.wait()  # stream 0's reader stops reading
+
+    async def fan_out(app: Any) -> None:
+        await _until(lambda: len(app.state.realtime.broker.clients) == 2 and not any(
+            c.busy for c in app.state.realtime.broker.clients.values()))
+        clients = list(app.state.realtime.broker.clients.values())
+        for n in range(QUEUE_LIMIT + 2):
+            for client in clients:
+                client.push(b"x%d" % n)
+        slow = next(c for c in clients if c.closed)
+        fast = next(c for c in clients if not c.closed)
+        assert not fast.pending and not fast.busy  # every message written as it came, none waiting
+        fast.drop()
+        reads_again.set()
+        assert slow.closed and not slow.pending
+
+    _run_stream(tmp_path, send, fan_out, streams=2)
+    slow, fast = sorted(bodies.values(), key=len)
+    messages = [b"x%d" % n for n in range(QUEUE_LIMIT + 2)]
+    assert b"".join(fast[1:-1]) == b"".join(messages) and fast[-1] == b""
+    assert slow[1:] == [b"x0", b""]  # what was in flight, then the end
 
 
 # --- auth changes, through a server ----------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +23,7 @@ from ..core.realtime import hub
 from ..core.realtime.broker import Client
 from ..core.realtime.fanout import message
 from ..core.realtime.hub import Realtime
+from ..core.request_entry import SERVER_SEND, STREAMED
 from ..core.rules.expand import Node, expand
 from ..core.rules.request_info import RequestInfo
 from ..core.state import Satchel
@@ -44,39 +47,61 @@ def client_ip(scope: Scope) -> str:
 async def stream(realtime: Realtime, scope: Scope, receive: Receive, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
     """The SSE response of one client, alive until the client leaves, a timeout ends it or it is dropped.
 
-    The app calls this before its router (see app.RealtimeStreams): every message of every client
-    is one send(), which then skips the middleware's send wrappers."""
+    The app calls this before its router (see app.RealtimeStreams), and messages are written with
+    the server's own send (see app.App): each is one call, past every middleware's wrapper."""
     client = await realtime.connect(client_ip(scope))
     watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, client))
+    server_send = scope.get(SERVER_SEND, send)
+    streamed = 0
+
+    def write(body: bytes) -> Awaitable[None]:
+        nonlocal streamed
+        streamed += len(body)
+        return server_send({"type": "http.response.body", "body": body, "more_body": True})
+
     try:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        client.write = write
         client.push(message(client.id, "PB_CONNECT", b'{"clientId":"%s"}' % client.id.encode()))
-        await _pump(client, send)
+        await _pump(client)
         with contextlib.suppress(Exception):  # the peer may be gone: nothing left to tell it
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
+        scope.setdefault("satchel", {})[STREAMED] = streamed
         watcher.cancel()
         await realtime.disconnect(client)
 
 
-async def _pump(client: Client, send: Send) -> None:
-    """Write the client's messages as they come, until a timeout, a disconnect or a drop.
+async def _pump(client: Client) -> None:
+    """Write what the fan-out could not write at once, until a timeout, a disconnect or a drop.
 
-    A client that stops reading holds this task in send(); its queue fills meanwhile and it is
+    While this task writes, the client is busy and new messages queue behind; when nothing is
+    left it waits, and the fan-out writes to the idle client itself (see core.realtime.broker).
+    A client that stops reading holds this task in a write; its queue fills meanwhile and it is
     dropped, so when it reads again it gets what was in flight and then the end of the stream."""
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + hub.MAX_TIMEOUT
-    while not client.closed:
-        if not client.pending:
+    ends = time.monotonic() + hub.MAX_TIMEOUT
+    write = client.write
+    assert write is not None
+    while True:
+        if client.unfinished is not None:  # in flight: finished even if the client was dropped since
+            unfinished, client.unfinished = client.unfinished, None
+            await unfinished
+        elif client.closed:
+            return
+        elif client.pending:
+            batch = [client.pending.popleft() for _ in range(min(len(client.pending), SEND_BATCH))]
+            client.last_write = time.monotonic()
+            await write(b"".join(batch))
+        else:
+            client.busy = False
             client.wake.clear()
-            try:
-                async with asyncio.timeout(min(hub.IDLE_TIMEOUT, ends - loop.time())):
-                    await client.wake.wait()
-            except TimeoutError:
+            timeout = min(client.last_write + hub.IDLE_TIMEOUT, ends) - time.monotonic()
+            if timeout <= 0:
+                client.closed = True  # the stream ends: nothing may be written to it from now on
                 return
-            continue
-        batch = [client.pending.popleft() for _ in range(min(len(client.pending), SEND_BATCH))]
-        await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await client.wake.wait()
 
 
 async def _watch_disconnect(receive: Receive, client: Client) -> None:

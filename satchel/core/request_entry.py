@@ -14,6 +14,8 @@ from .logs import ERROR, INFO, new_entry
 
 QUIET_SUCCESS = "quiet_success"  # a flag: log this request only if it fails (the Logs API's own reads)
 PREFLIGHT = "preflight"  # a flag: a CORS preflight, answered before the reference's activity logger
+STREAMED = "streamed"  # a flag: body bytes a realtime stream wrote past the middleware (SERVER_SEND)
+SERVER_SEND = "satchel.server_send"  # in the scope: the server's own send, wrapped by no middleware
 
 
 #: What the middleware queues for each request: (perf_counter at the start, perf_counter at
@@ -46,7 +48,7 @@ class Served:
             target += "?" + scope["query_string"].decode("latin-1")
         client = scope.get("client")
         return cls(
-            ended + wall_offset, scope["method"], target, status, size, ended - started,
+            ended + wall_offset, scope["method"], target, status, size + flags.get(STREAMED, 0), ended - started,
             client[0] if client else "", scope["headers"], flags, settings,
         )
 

@@ -1,8 +1,11 @@
 """The SSE clients connected to this process, and who listens to which topic.
 
-A client's outgoing messages wait in a bounded queue that its stream drains; a client whose
-queue overflows is dropped (its stream ends, and the SDKs reconnect), so a slow reader never
-holds memory or delays anyone else.
+A message for an idle client is written at once by whoever pushes it (the fan-out), without
+waking the client's stream task: with a thousand clients, a thousand task wake-ups cost more
+than the writes. When a write cannot finish at once (the peer reads slowly), the stream task
+takes over: it finishes that write, and later messages wait in a bounded queue that it drains,
+in order. A client whose queue overflows is dropped (its stream ends, and the SDKs reconnect),
+so a slow reader never holds memory or delays anyone else.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import string
+import time
+import types
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from typing import Any
 
 from .subscriptions import Options, parse_options, topic_of
@@ -19,11 +24,14 @@ from .subscriptions import Options, parse_options, topic_of
 QUEUE_LIMIT = 500  # messages waiting for one client before it is dropped
 _ID_ALPHABET = string.ascii_letters + string.digits
 
+Write = Callable[[bytes], Awaitable[Any]]  # one message to the client's stream
+
 
 class Client:
-    """One SSE connection: its id, the auth its last subscription POST carried, its subscriptions."""
+    """One SSE connection: its id, the auth its last subscription POST carried, its subscriptions,
+    and how its messages get written (see the module's docstring)."""
 
-    __slots__ = ("id", "ip", "auth", "subscriptions", "pending", "wake", "closed")
+    __slots__ = ("id", "ip", "auth", "subscriptions", "pending", "wake", "closed", "write", "busy", "unfinished", "last_write")
 
     def __init__(self, ip: str) -> None:
         self.id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(40))
@@ -33,15 +41,33 @@ class Client:
         self.pending: deque[bytes] = deque()
         self.wake = asyncio.Event()
         self.closed = False
+        self.write: Write | None = None  # set by the stream once its response has started
+        self.busy = True  # the stream task writes (from its start until it first waits idle): push queues
+        self.unfinished: Awaitable[Any] | None = None  # a write push began that the stream task must finish
+        self.last_write = time.monotonic()
 
     def push(self, message: bytes) -> None:
-        """Queue a message; past the limit the client is dropped instead."""
+        """Write a message now if the stream is idle, else queue it; past the limit the client is dropped."""
         if self.closed:
             return
-        if len(self.pending) >= QUEUE_LIMIT:
-            self.drop()
+        if self.busy or self.write is None:
+            if len(self.pending) >= QUEUE_LIMIT:
+                self.drop()
+                return
+            self.pending.append(message)
+            self.wake.set()
             return
-        self.pending.append(message)
+        self.last_write = time.monotonic()
+        steps = self.write(message).__await__()
+        try:
+            waits_for = next(steps)
+        except StopIteration:
+            return  # written
+        except Exception as exc:  # noqa: BLE001 - raised again in the stream's task, which it ends
+            self.unfinished = _raise(exc)
+        else:
+            self.unfinished = _rest(steps, waits_for)
+        self.busy = True
         self.wake.set()
 
     def drop(self) -> None:
@@ -49,6 +75,18 @@ class Client:
         self.closed = True
         self.pending.clear()
         self.wake.set()
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
+
+
+@types.coroutine
+def _rest(steps: Iterator[Any], waits_for: Any) -> Generator[Any, None, Any]:
+    """The rest of an awaitable whose first step, taken elsewhere, waits for `waits_for`: awaited
+    in the stream's task, which then waits for that future in its stead."""
+    yield waits_for
+    return (yield from steps)
 
 
 class Broker:

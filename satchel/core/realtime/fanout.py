@@ -9,7 +9,7 @@ same inputs are done once: a thousand guests on `posts/*` cost one check and one
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -30,15 +30,17 @@ Render = Callable[[Any, Collection, dict[str, Any], RequestInfo, bool], Awaitabl
 
 @dataclass
 class Target:
-    """One subscription an event concerns, the rule that guards it, and its client's `@request`."""
+    """The clients of one subscription an event concerns that share an auth: one rule check and
+    one rendering serve them all. `rule` guards it, `request` is their `@request`."""
 
-    client: Client
+    auth: Auth | None
     subscription: str
     options: Options
     rule: str  # "listRule" or "viewRule"
+    clients: list[Client] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.request = RequestInfo(auth=self.client.auth, method="GET", context=REALTIME,
+        self.request = RequestInfo(auth=self.auth, method="GET", context=REALTIME,
                                    query=self.options.query, headers=self.options.headers)
 
 
@@ -47,13 +49,21 @@ def auth_key(auth: Auth | None) -> tuple[str, str] | None:
 
 
 def targets(broker: Broker, collection: Collection, record_id: str) -> list[Target]:
-    """Every subscription this record event concerns, with the rule that guards it."""
+    """Every subscription this record event concerns, by auth, with the rule that guards it."""
     topics = (
         (f"{collection.name}/{record_id}", "viewRule"), (f"{collection.id}/{record_id}", "viewRule"),
         (f"{collection.name}/*", "listRule"), (f"{collection.id}/*", "listRule"),
         (collection.name, "listRule"), (collection.id, "listRule"),  # the reference's deprecated bare topic
     )
-    return [Target(c, sub, opts, rule) for topic, rule in topics for c, sub, opts in broker.listeners(topic)]
+    found: dict[tuple[str, str, tuple[str, str] | None], Target] = {}
+    for topic, rule in topics:
+        for client, sub, options in broker.listeners(topic):
+            key = (rule, sub, auth_key(client.auth))
+            target = found.get(key)
+            if target is None:
+                target = found[key] = Target(client.auth, sub, options, rule)
+            target.clients.append(client)
+    return list(found.values())
 
 
 def update_auths(broker: Broker, collection: Collection, action: str, row: dict[str, Any]) -> None:
@@ -109,14 +119,14 @@ async def _deliver(broker: Broker, sat: Any, render: Render, action: str, collec
         return 0
     checks = _Checks(collection)
     access = [checks.add(t.rule, t) for t in found]
-    owner = [collection.is_auth and auth_key(t.client.auth) == (collection.id, row["id"]) for t in found]
+    owner = [collection.is_auth and auth_key(t.auth) == (collection.id, row["id"]) for t in found]
     manage = [checks.add("manageRule", t) if collection.is_auth and not own else None for t, own in zip(found, owner, strict=True)]
     answers = await rules.values_allowed(sat, collection, row, checks.asked)
     values = from_row(collection, row)
     rendered: dict[Any, bytes] = {}
-    sent = 0
+    tails: list[tuple[list[Client], bytes]] = []
     for target, check, own, managed in zip(found, access, owner, manage, strict=True):
-        if not answers[check] or target.client.closed:
+        if not answers[check]:
             continue
         request = target.request
         show_email = own or (managed is not None and answers[managed])
@@ -128,11 +138,20 @@ async def _deliver(broker: Broker, sat: Any, render: Render, action: str, collec
         if key not in rendered:
             record = await render(sat, collection, values, request, show_email)
             rendered[key] = orjson.dumps({"record": record, "action": action})
-        target.client.push(message(target.client.id, target.subscription, rendered[key]))
-        sent += 1
+        tails.append((target.clients, _tail(target.subscription, rendered[key])))
+    sent = 0
+    for clients, tail in tails:  # no await from here on: every client has the event before the next one
+        for client in clients:
+            if not client.closed:
+                client.push(b"id:" + client.id.encode() + tail)
+                sent += 1
     return sent
+
+
+def _tail(name: str, data: bytes) -> bytes:
+    return b"\nevent:%s\ndata:%s\n\n" % (name.encode(), data)
 
 
 def message(client_id: str, name: str, data: bytes) -> bytes:
     """One SSE message as the reference writes it."""
-    return b"id:%s\nevent:%s\ndata:%s\n\n" % (client_id.encode(), name.encode(), data)
+    return b"id:" + client_id.encode() + _tail(name, data)
