@@ -39,7 +39,7 @@ def everything(client, admin) -> str:
     return "/api/collections/everything/records"
 
 
-@settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=st.dictionaries(KEYS, VALUES, max_size=6), form=st.booleans(), update=st.booleans(), query=FILTERS)
 def test_any_record_body_is_a_200_or_a_400(client, everything: str, body: dict[str, Any], form: bool, update: bool, query: str) -> None:
     url = everything
