@@ -29,6 +29,7 @@ import stat as stat_mode
 import time
 from collections.abc import AsyncIterator
 from contextlib import suppress
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
@@ -39,6 +40,8 @@ from .local import TEMP_NAME, create_temp, read_range, remove_tree, walk_files, 
 
 log = logging.getLogger(__name__)
 
+V = TypeVar("V")
+
 SEEN_SIZE = 4096  # entries whose info a process remembers (cleared when full)
 TOUCH_EVERY = 60  # seconds: a hit refreshes its entry's atime at most this often
 LOW_WATER = 0.9  # an eviction removes entries until the total is under this share of the bound
@@ -48,6 +51,15 @@ RESCAN_SHARE = 8  # a process counts the whole cache again after writing max_byt
 def namespace(*parts: str) -> str:
     """A folder name for one endpoint and bucket: a key in another bucket is another object."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _keep(memo: dict[str, V], key: str, value: V) -> V:
+    """Store `value` in a per-process memo, emptied when it holds SEEN_SIZE entries: bounded
+    without the bookkeeping of an LRU, and a miss only costs a stat or a HEAD again."""
+    if len(memo) >= SEEN_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 def _encode_info(info: ObjectInfo) -> bytes:
@@ -89,9 +101,7 @@ class CachedStorage(Storage):
             data = os.path.normpath(os.path.join(self._data, key))
             if not data.startswith(self._data + os.sep):
                 raise StorageError(f"key escapes the cache: {key!r}")
-            if len(self._path_memo) >= SEEN_SIZE:
-                self._path_memo.clear()
-            paths = self._path_memo[key] = (data, os.path.join(self._infos, data[len(self._data) + 1 :]))
+            paths = _keep(self._path_memo, key, (data, os.path.join(self._infos, data[len(self._data) + 1 :])))
         return paths
 
     def _hit(self, key: str) -> tuple[str, ObjectInfo] | None:
@@ -109,10 +119,7 @@ class CachedStorage(Storage):
             read = self._read_info(info_path)
             if read is None or read.size != st.st_size or not stat_mode.S_ISREG(st.st_mode):
                 return None  # a copy cut short or damaged: never served, written again
-            if len(self._seen) >= SEEN_SIZE:
-                self._seen.clear()
-            self._seen[key] = (stamp, read)
-            info = read
+            info = _keep(self._seen, key, (stamp, read))[1]
         now = time.time()
         if st.st_atime < now - TOUCH_EVERY:  # the eviction's "recently read"
             with suppress(OSError):
@@ -128,9 +135,7 @@ class CachedStorage(Storage):
             return None
 
     def _remember(self, key: str, info: ObjectInfo) -> None:
-        if len(self._heads) >= SEEN_SIZE:
-            self._heads.clear()
-        self._heads[key] = info
+        _keep(self._heads, key, info)
 
     async def stat(self, key: str) -> ObjectInfo | None:
         """A copy's info, else what S3 answered before (kept in memory), else S3's HEAD: the
