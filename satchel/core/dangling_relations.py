@@ -25,12 +25,12 @@ from sqlalchemy.engine import Connection
 from ..db import store
 from .collection_model import Collection
 from .fields import MultiValueField, field_type_as
-from .record_delete import unlinked
+from .record_delete import CASCADE, DROP, REQUIRED, settling, unlinked
 from .schema import Schema
 
 BATCH = 4000  # rows read at once
 
-DROP, CASCADE, REQUIRED = "drop", "cascade", "required"
+__all__ = ["CASCADE", "DROP", "REQUIRED", "Dangling", "find", "repair"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _in_field(conn: Connection, schema: Schema, collection: Collection, field: d
             missing = tuple(i for i in ids if i not in existing)
             if missing:
                 kept = tuple(i for i in ids if i in existing)
-                yield Dangling(collection.name, record_id, field["name"], missing, kept, _action(field, kept))
+                yield Dangling(collection.name, record_id, field["name"], missing, kept, settling(field, kept))
 
 
 def _existing(conn: Connection, table: sa.Table | None, ids: list[str]) -> set[str]:
@@ -101,9 +101,3 @@ def _existing(conn: Connection, table: sa.Table | None, ids: list[str]) -> set[s
         return set()
     return {found for start in range(0, len(ids), BATCH) for found in store.select_columns(conn, table, [], ids[start : start + BATCH])}
 
-
-def _action(field: dict[str, Any], kept: tuple[str, ...]) -> str:
-    """What PocketBase's delete would have done with the value (record_delete._kept's order)."""
-    if kept or not (field.get("cascadeDelete") or field.get("required")):
-        return DROP
-    return CASCADE if field.get("cascadeDelete") else REQUIRED

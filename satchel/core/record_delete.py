@@ -157,16 +157,28 @@ def _settle_in_turn(walk: _Walk, collection: Collection, field: dict[str, Any], 
             walk.unlink(collection, field, [(row, kept)])
 
 
+DROP, CASCADE, REQUIRED = "drop", "cascade", "required"
+
+
 def _kept(field: dict[str, Any], row: dict[str, Any], record_id: str) -> list[str] | None:
     """The ids the row's relation keeps, or None when the row is to be deleted too.
 
     A required relation that would be left empty refuses the whole delete."""
     ids = [i for i in field_type_as(field, MultiValueField).as_list(row[field["name"]]) if i != record_id]
-    if ids or not (field.get("cascadeDelete") or field.get("required")):
+    outcome = settling(field, ids)
+    if outcome == DROP:
         return ids
-    if field.get("cascadeDelete"):
+    if outcome == CASCADE:
         return None
     raise Refused()
+
+
+def settling(field: dict[str, Any], kept: list[str] | tuple[str, ...]) -> str:
+    """What PocketBase's delete does to a relation value left with `kept` ids: DROP the rest
+    (an edit), CASCADE (delete the record too), or refuse the delete (REQUIRED)."""
+    if kept or not (field.get("cascadeDelete") or field.get("required")):
+        return DROP
+    return CASCADE if field.get("cascadeDelete") else REQUIRED
 
 
 def unlinked(collection: Collection, field: dict[str, Any], ids: list[str]) -> dict[str, Any]:
