@@ -59,11 +59,8 @@ def _locked_folder(root: str) -> tuple[str, int]:
         except FileNotFoundError:  # swept before the lock file was made
             continue
         fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
-                return folder, fd
-        except FileNotFoundError:
-            pass
+        if _is_open_as(lock, fd):
+            return folder, fd
         os.close(fd)
 
 
@@ -72,7 +69,7 @@ def sweep(root: str, grace: float, now: float | None = None) -> list[tuple[str, 
 
     Returns each removed entry's path and its size in bytes.
     """
-    now = time.time() if now is None else now
+    before = (time.time() if now is None else now) - grace
     removed = []
     try:
         names = os.listdir(root)
@@ -82,42 +79,49 @@ def sweep(root: str, grace: float, now: float | None = None) -> list[tuple[str, 
         path = os.path.join(root, name)
         with suppress(FileNotFoundError):  # another sweeper was quicker
             size = _size(path)
-            if _remove_if_owner_dead(path) or _remove_if_stray(path, now - grace):
+            stale = os.lstat(path).st_mtime < before
+            if os.path.isdir(path) and not os.path.islink(path):
+                gone = _remove_if_unlocked(path, stale)
+            elif gone := stale:
+                os.remove(path)
+            if gone:
                 removed.append((path, size))
     return removed
 
 
-def _remove_if_stray(path: str, before: float) -> bool:
-    """Remove an entry that is no process's folder (no lock file) and was last changed before `before`."""
-    if os.path.isdir(path) and os.path.exists(os.path.join(path, LOCK_NAME)):
-        return False
-    if os.lstat(path).st_mtime >= before:
-        return False
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        os.remove(path)
-    return True
+def _remove_if_unlocked(folder: str, stale: bool) -> bool:
+    """Remove a folder whose lock nobody holds; True when it did.
 
-
-def _remove_if_owner_dead(path: str) -> bool:
-    """Remove a process folder whose lock nobody holds; True when it did."""
+    A folder with no lock file is taken only when `stale`, by making the lock file and locking
+    it: its maker may be between `mkdtemp` and locking, and must then find its lock file gone
+    (and make another folder) rather than have it removed after it checked.
+    """
+    lock = os.path.join(folder, LOCK_NAME)
     try:
-        fd = os.open(os.path.join(path, LOCK_NAME), os.O_RDWR)
-    except (FileNotFoundError, NotADirectoryError):
+        fd = os.open(lock, os.O_RDWR | (os.O_CREAT if stale else 0), 0o600)
+    except FileNotFoundError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Another sweeper may have removed the file we locked, and a maker put its own there.
+        if not _is_open_as(lock, fd):
+            return False
+        # We hold the lock: remove the folder before letting go, so no other sweeper can
+        # see it half removed. Closing the descriptor releases the lock.
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
     except BlockingIOError:
-        os.close(fd)
         return False
-    # We hold the dead owner's lock: remove the folder before letting go, so no other
-    # sweeper can see it half removed. Closing the descriptor releases the lock.
-    try:
-        shutil.rmtree(path, ignore_errors=True)
     finally:
         os.close(fd)
-    return True
+
+
+def _is_open_as(path: str, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd` (a lock held on a removed file guards nothing)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _size(path: str) -> int:
