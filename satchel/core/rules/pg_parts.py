@@ -7,7 +7,9 @@ dynamic one (a JSON value) is a CASE per row. Affinity conversions (`to_numeric`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,21 +31,27 @@ class Parts:
     klass: Expr  # SQL integer giving the class per row
     num: Expr = None
     txt: Expr = None
-    numtxt: Expr = None  # the text SQLite would print for the number reading
+    numtxt_of: Callable[[], Expr] = lambda: None
     possible: frozenset[int] = field(default_factory=frozenset)
     nullable: bool = True
     null_test: Expr = None  # SQL that is true when the operand is NULL
+
+    @cached_property
+    def numtxt(self) -> Expr:
+        """The text SQLite would print for the number reading, built on first use: for a REAL
+        it is a large expression (`pg_numbers`) that sorts and most comparisons never read."""
+        return self.numtxt_of()
 
 
 def sql_int(n: int) -> Expr:
     return sa.literal_column(str(n), sa.Integer())
 
 
-def static(cls: int, expr: Expr, nullable: bool, num: Expr = None, txt: Expr = None, numtxt: Expr = None) -> Parts:
+def static(cls: int, expr: Expr, nullable: bool, num: Expr = None, txt: Expr = None, numtxt_of: Callable[[], Expr] = lambda: None) -> Parts:
     null_test = expr.is_(None) if nullable else sa.false()
     klass = sa.case((null_test, sql_int(0)), else_=sql_int(cls)) if nullable else sql_int(cls)
     possible = frozenset({cls, 0} if nullable else {cls})
-    return Parts(cls, klass, num, txt, numtxt, possible, nullable, null_test)
+    return Parts(cls, klass, num, txt, numtxt_of, possible, nullable, null_test)
 
 
 def number_to_text(expr: Expr, kind: str) -> Expr:
@@ -74,13 +82,13 @@ def _parts(value: Value) -> Parts:
         if cls == 2:
             return Parts(2, sql_int(2), txt=expr, possible=frozenset({2}), nullable=False, null_test=sa.false())
         numtxt = bind(as_text(lit, value.kind))
-        return Parts(1, sql_int(1), num=expr, numtxt=numtxt, possible=frozenset({1}), nullable=False, null_test=sa.false())
+        return Parts(1, sql_int(1), num=expr, numtxt_of=lambda: numtxt, possible=frozenset({1}), nullable=False, null_test=sa.false())
     if value.kind == NULL:
         return Parts(0, sql_int(0), possible=frozenset({0}), nullable=True, null_test=sa.true())
     if value.kind == TEXT:
         return static(2, value.expr, value.nullable, txt=value.expr)
     if value.kind in (NUM, REAL, INT):
-        return static(1, value.expr, value.nullable, num=value.expr, numtxt=number_to_text(value.expr, value.kind))
+        return static(1, value.expr, value.nullable, num=value.expr, numtxt_of=lambda: number_to_text(value.expr, value.kind))
     return json_parts(value.expr)
 
 def json_parts(doc: Expr) -> Parts:
@@ -95,11 +103,14 @@ def json_parts(doc: Expr) -> Parts:
     number = safe_float(sa.case((kind == "number", text), else_="0"))
     num = sa.case((kind == "boolean", sa.case((text == "true", 1.0), else_=0.0)), else_=number)
     txt = sa.case((kind == "string", doc.op("#>>")(ROOT_PATH)), else_=text)
-    numtxt = sa.case(
-        (kind == "boolean", sa.case((text == "true", "1"), else_="0")),
-        (text.op("~")("[.eE]"), _real_text(number)),  # a JSON number with a fraction or exponent is a REAL
-        else_=text,
-    )
+
+    def numtxt() -> Expr:
+        return sa.case(
+            (kind == "boolean", sa.case((text == "true", "1"), else_="0")),
+            (text.op("~")("[.eE]"), _real_text(number)),  # a JSON number with a fraction or exponent is a REAL
+            else_=text,
+        )
+
     return Parts(None, klass, num, txt, numtxt, frozenset({0, 1, 2}), True, klass == 0)
 
 def to_numeric(value: Value, parts: Parts) -> Parts:
@@ -114,7 +125,7 @@ def to_numeric(value: Value, parts: Parts) -> Parts:
     else:
         klass = sa.case((sa.and_(parts.klass == 2, looks), sql_int(1)), else_=parts.klass)
     num = sa.case((parts.klass == 2, safe_float(parts.txt)), else_=parts.num) if parts.num is not None else safe_float(parts.txt)
-    return Parts(None, klass, num, parts.txt, parts.txt, parts.possible | {1}, parts.nullable, parts.null_test)
+    return Parts(None, klass, num, parts.txt, lambda: parts.txt, parts.possible | {1}, parts.nullable, parts.null_test)
 
 def to_text(value: Value, parts: Parts) -> Parts:
     """TEXT affinity: numbers are compared as their text."""
@@ -125,10 +136,10 @@ def to_text(value: Value, parts: Parts) -> Parts:
     if parts.cls == 1:
         klass = sa.case((parts.null_test, sql_int(0)), else_=sql_int(2)) if parts.nullable else sql_int(2)
         possible = frozenset({2, 0} if parts.nullable else {2})
-        return Parts(2, klass, None, parts.numtxt, None, possible, parts.nullable, parts.null_test)
+        return Parts(2, klass, None, parts.numtxt, possible=possible, nullable=parts.nullable, null_test=parts.null_test)
     klass = sa.case((parts.klass == 1, sql_int(2)), else_=parts.klass)
     txt = sa.case((parts.klass == 1, parts.numtxt), else_=parts.txt)
-    return Parts(None, klass, None, txt, None, (parts.possible - {1}) | {2}, parts.nullable, parts.null_test)
+    return Parts(None, klass, None, txt, possible=(parts.possible - {1}) | {2}, nullable=parts.nullable, null_test=parts.null_test)
 
 
 def coalesced(parts: Parts) -> Parts:
@@ -137,7 +148,7 @@ def coalesced(parts: Parts) -> Parts:
         return parts
     klass = sa.case((parts.klass == 0, sql_int(2)), else_=parts.klass)
     txt = sa.literal("", sa.Text()) if parts.txt is None else sa.func.coalesce(parts.txt, "")
-    return Parts(None, klass, parts.num, txt, parts.numtxt, (parts.possible - {0}) | {2}, False, sa.false())
+    return Parts(None, klass, parts.num, txt, lambda: parts.numtxt, (parts.possible - {0}) | {2}, False, sa.false())
 
 
 def triple(parts: Parts) -> tuple[Expr, Expr, Expr]:
