@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
 from ..tokenizer import split_tokens
 
@@ -142,7 +143,13 @@ def create_index(conn: Connection, table: sa.Table, statement: str) -> None:
     # `_table`: an index made only of expressions (lower(t)) would otherwise not know its table.
     # Only this dialect's `where` keyword: naming another makes SQLAlchemy load that dialect (2 MB).
     partial: dict[str, Any] = {f"{conn.dialect.name}_where": where}
-    sa.Index(index.name, *columns, unique=index.unique, _table=table, **partial).create(conn, checkfirst=True)
+    create_if_missing(conn, sa.Index(index.name, *columns, unique=index.unique, _table=table, **partial))
+
+
+def create_if_missing(conn: Connection, index: sa.Index) -> None:
+    """`CREATE INDEX IF NOT EXISTS`: one statement, where `checkfirst` reflects the table's
+    indexes first (on PostgreSQL a catalog query costing more than the index on a new table)."""
+    conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$", re.MULTILINE)

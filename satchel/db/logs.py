@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .indexes import create_if_missing
 from .tables import record_table, take_bootstrap_lock
 
 logs_table = record_table(
@@ -25,7 +26,7 @@ def create_logs_table(conn: Connection) -> None:
     take_bootstrap_lock(conn)
     logs_table.create(conn, checkfirst=True)
     for index in _INDEXES:
-        index.create(conn, checkfirst=True)
+        create_if_missing(conn, index)
 
 
 _COLUMNS = ("id", "created", "level", "message", "data")

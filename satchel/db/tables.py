@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-from .indexes import create_index
+from .indexes import create_if_missing, create_index
 
 metadata = sa.MetaData()
 
@@ -70,7 +70,7 @@ def take_bootstrap_lock(conn: Connection) -> None:
 def create_system_tables(conn: Connection) -> None:
     take_bootstrap_lock(conn)
     metadata.create_all(conn)
-    _REALTIME_EVENTS_CREATED.create(conn, checkfirst=True)  # also in databases made before it existed
+    create_if_missing(conn, _REALTIME_EVENTS_CREATED)  # also in databases made before it existed
 
 
 def _column(name: str, kind: str, default: Any, primary_key: bool = False) -> sa.Column:
