@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
+import bcrypt
 import pytest
 import sqlalchemy as sa
 from pbref import Reference, find_binary, running_reference
@@ -19,6 +21,27 @@ from satchel.core import superusers
 from satchel.db.engine import Database, Pool
 
 POSTGRES_URL = os.environ.get("SATCHEL_TEST_POSTGRES_URL", "")
+
+
+def _bcrypt_once_per_password() -> None:
+    """bcrypt at PocketBase's cost takes ~65 ms a call, and the suite's in-process apps make
+    thousands of calls with a handful of passwords (two per superuser login fixture: a fifth of
+    the suite's time). Here each (password, cost) is hashed once per test process, its salt
+    reused after that, and each (password, hash) check is computed once: every check is still
+    bcrypt's own answer. Servers started as processes are untouched."""
+    hashpw, checkpw = bcrypt.hashpw, bcrypt.checkpw
+    hashes: dict[tuple[bytes, bytes], bytes] = {}
+
+    def hashed(password: bytes, salt: bytes) -> bytes:
+        key = (password, salt[:7])  # b"$2b$10$": the cost, not the random part
+        if key not in hashes:
+            hashes[key] = hashpw(password, salt)
+        return hashes[key]
+
+    bcrypt.hashpw, bcrypt.checkpw = hashed, functools.cache(checkpw)
+
+
+_bcrypt_once_per_password()
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-1"
 
