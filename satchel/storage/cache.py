@@ -36,7 +36,7 @@ import anyio.to_thread
 import orjson
 
 from .base import ObjectInfo, Opened, Storage, StorageError, StoredObject
-from .local import TEMP_NAME, create_temp, read_range, remove_tree, walk_files, write_atomic
+from .local import TEMP_NAME, create_temp, read_range, remove_partial_files, remove_tree, walk_files, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -309,21 +309,9 @@ class CachedStorage(Storage):
     async def remove_partials(self, before: float) -> list[StoredObject]:
         """The backend's debris, and the cache's: temp files of copies cut short."""
         removed = await self.inner.remove_partials(before)
-        return removed + await anyio.to_thread.run_sync(self._remove_temps, before)
-
-    def _remove_temps(self, before: float) -> list[StoredObject]:
-        """Temp files idle since `before`, then the folders drops and evictions left empty."""
-        removed = []
-        for key, st in walk_files(self.root):
-            if TEMP_NAME.search(key) and st.st_mtime < before:
-                with suppress(FileNotFoundError):
-                    os.remove(os.path.join(self.root, key))
-                    removed.append(StoredObject(f"cache/{key}", st.st_size, st.st_mtime))
-        for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
-            if dirpath != self.root and not filenames:
-                with suppress(OSError):  # not empty: a copy being written
-                    os.rmdir(dirpath)
-        return removed
+        # temp files of copies cut short, then the folders that drops and evictions left empty
+        temps = await anyio.to_thread.run_sync(remove_partial_files, self.root, before)
+        return removed + [StoredObject(f"cache/{temp.key}", temp.size, temp.modified) for temp in temps]
 
 
 def _subfolders(root: str) -> list[str]:

@@ -263,25 +263,32 @@ class LocalStorage(Storage):
                     yield StoredObject(key, st.st_size, st.st_mtime)
 
     async def remove_partials(self, before: float) -> list[StoredObject]:
-        return await anyio.to_thread.run_sync(self._remove_partials, before)
+        """Temp files of writes cut short and sidecars left without their object (a crash
+        between the sidecar's rename and the object's, or between a delete's two removals)."""
+        return await anyio.to_thread.run_sync(remove_partial_files, self.root, before, _orphan_sidecar)
 
-    def _remove_partials(self, before: float) -> list[StoredObject]:
-        """Temp files of writes cut short, sidecars left without their object (a crash between
-        the sidecar's rename and the object's, or between a delete's two removals), then the
-        folders left empty (a write that finds its folder gone makes it again)."""
-        removed = []
-        for key, st in walk_files(self.root):
-            path = os.path.join(self.root, key)
-            partial = TEMP_NAME.search(key) or (key.endswith(ATTRS_EXT) and not os.path.exists(path[: -len(ATTRS_EXT)]))
-            if partial and st.st_mtime < before:
-                with suppress(FileNotFoundError):
-                    os.remove(path)
-                    removed.append(StoredObject(key, st.st_size, st.st_mtime))
-        for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
-            if dirpath != self.root and not filenames:
-                with suppress(OSError):  # not empty (a subfolder kept, a file just written)
-                    os.rmdir(dirpath)
-        return removed
+
+def _orphan_sidecar(key: str, path: str) -> bool:
+    return key.endswith(ATTRS_EXT) and not os.path.exists(path[: -len(ATTRS_EXT)])
+
+
+def remove_partial_files(root: str, before: float, also: Callable[[str, str], bool] | None = None) -> list[StoredObject]:
+    """Remove the temp files under `root` (and the files `also(key, path)` names) last changed
+    before `before`, then the folders left empty (a write that finds its folder gone makes it
+    again); returns what went."""
+    removed = []
+    for key, st in walk_files(root):
+        path = os.path.join(root, key)
+        partial = TEMP_NAME.search(key) or (also is not None and also(key, path))
+        if partial and st.st_mtime < before:
+            with suppress(FileNotFoundError):
+                os.remove(path)
+                removed.append(StoredObject(key, st.st_size, st.st_mtime))
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        if dirpath != root and not filenames:
+            with suppress(OSError):  # not empty (a subfolder kept, a file just written)
+                os.rmdir(dirpath)
+    return removed
 
 
 def walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
