@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import suppress
@@ -78,9 +79,10 @@ def sweep(root: str, grace: float, now: float | None = None) -> list[tuple[str, 
     for name in names:
         path = os.path.join(root, name)
         with suppress(FileNotFoundError):  # another sweeper was quicker
-            size = _size(path)
-            stale = os.lstat(path).st_mtime < before
-            if os.path.isdir(path) and not os.path.islink(path):
+            st = os.lstat(path)
+            size = _size(path, st)
+            stale = st.st_mtime < before
+            if stat.S_ISDIR(st.st_mode):  # lstat: a link to a folder is removed as a link
                 gone = _remove_if_unlocked(path, stale)
             elif gone := stale:
                 os.remove(path)
@@ -124,10 +126,10 @@ def _is_open_as(path: str, fd: int) -> bool:
         return False
 
 
-def _size(path: str) -> int:
-    """Bytes under `path` (a file, or a folder's files)."""
-    if not os.path.isdir(path) or os.path.islink(path):
-        return os.lstat(path).st_size
+def _size(path: str, st: os.stat_result) -> int:
+    """Bytes under `path` (a file, or a folder's files); `st` is its lstat."""
+    if not stat.S_ISDIR(st.st_mode):
+        return st.st_size
     total = 0
     for dirpath, _dirs, files in os.walk(path):
         for name in files:
